@@ -1,0 +1,70 @@
+// swift-tools-version: 6.1
+import Foundation
+import PackageDescription
+
+// librdkafka >= 2.1.2 comes from pkg-config (`rdkafka`). On Debian 12, whose package is too old,
+// scripts/setup-librdkafka builds it into .deps/librdkafka; the Makefile points PKG_CONFIG_PATH
+// there and this rpath lets binaries find it at run time without LD_LIBRARY_PATH.
+let localLibrdkafka = Context.packageDirectory + "/.deps/librdkafka/lib"
+let librdkafkaLinkerSettings: [LinkerSetting] =
+    FileManager.default.fileExists(atPath: localLibrdkafka + "/librdkafka.so")
+    ? [.unsafeFlags(["-Xlinker", "-rpath", "-Xlinker", localLibrdkafka])]
+    : []
+
+let package = Package(
+    name: "alm",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "alm", targets: ["alm"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // The only module that imports CRdKafka.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            linkerSettings: librdkafkaLinkerSettings
+        ),
+        // Pure logic: event model, validation, identifier normalisation. No Kafka, no I/O.
+        .target(name: "ALMCore"),
+        // Starts and stops the development broker (Tansu) as a child process.
+        .target(name: "DevBroker"),
+        // Configuration, topics.yaml, and the operations the command line runs.
+        .target(
+            name: "ALMRuntime",
+            dependencies: [
+                "ALMCore", "Kafka", "DevBroker",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "alm",
+            dependencies: [
+                "ALMRuntime", "ALMCore", "Kafka", "DevBroker",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "ALMCoreTests", dependencies: ["ALMCore"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka", "DevBroker"]),
+        // Static checks of docker-compose.yml and the Dockerfile (no Docker engine on dev machines).
+        .testTarget(name: "DeploymentTests", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .testTarget(
+            name: "ALMRuntimeTests",
+            dependencies: ["ALMRuntime", "Kafka", "DevBroker", .product(name: "Yams", package: "Yams")]
+        ),
+    ]
+)
