@@ -202,3 +202,17 @@ public enum Tansu {
         return nil
     }
 }
+
+extension DevBroker {
+    /// Runs `body` with a fresh broker on a free port, logging to `run/test-brokers/`, and stops it
+    /// afterwards (tests use this; each gets its own broker and so its own empty cluster).
+    public static func withTemporary<T>(projectRoot: URL, name: String,
+                                        _ body: (DevBroker) async throws -> T) async throws -> T {
+        let tansu = try Tansu.locate(projectRoot: projectRoot)
+        let safeName = String(name.filter { $0.isLetter || $0.isNumber }.prefix(60))
+        let log = projectRoot.appendingPathComponent("run/test-brokers/\(safeName)-\(UUID().uuidString.prefix(8)).log")
+        let broker = try DevBroker.start(tansu: tansu, logFile: log)
+        defer { broker.stop() }
+        return try await body(broker)
+    }
+}

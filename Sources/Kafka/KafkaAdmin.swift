@@ -37,6 +37,11 @@ public struct TopicConfigEntry: Sendable, Equatable {
     public var value: String?
     /// True when the value is the broker's default rather than set on the topic.
     public var isDefault: Bool
+
+    public init(value: String?, isDefault: Bool) {
+        self.value = value
+        self.isDefault = isDefault
+    }
 }
 
 public final class KafkaAdmin: Sendable {

@@ -3,15 +3,11 @@ import Foundation
 import Kafka
 import Logging
 
+let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
 /// Each test that needs Kafka starts its own dev broker on a free port and stops it afterwards.
 func withDevBroker<T>(_ name: String = #function, _ body: (DevBroker) async throws -> T) async throws -> T {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    let tansu = try Tansu.locate(projectRoot: root)
-    let safeName = name.filter { $0.isLetter || $0.isNumber }
-    let log = root.appendingPathComponent("run/test-brokers/\(safeName)-\(UUID().uuidString.prefix(8)).log")
-    let broker = try DevBroker.start(tansu: tansu, logFile: log)
-    defer { broker.stop() }
-    return try await body(broker)
+    try await DevBroker.withTemporary(projectRoot: projectRoot, name: name, body)
 }
 
 let testLogger: Logger = {

@@ -1,0 +1,101 @@
+import Foundation
+import Kafka
+import Yams
+
+/// Settings of every `alm` command. Layers: built-in defaults, then the `--config` file, then flags
+/// (`-X key=value` for librdkafka properties). Every key is documented in docs/configuration.md.
+public struct ALMConfiguration: Sendable, Equatable {
+    /// librdkafka properties, passed through untouched.
+    public var kafka: KafkaConfiguration
+    /// Where topic declarations are read from.
+    public var topicsFile: String
+
+    public init(kafka: KafkaConfiguration = KafkaConfiguration(), topicsFile: String = "topics.yaml") {
+        self.kafka = kafka
+        self.topicsFile = topicsFile
+    }
+
+    static let knownKeys: Set<String> = ["kafka", "topics_file"]
+
+    /// Reads a YAML configuration file.
+    public static func load(file: URL) throws(ConfigurationError) -> ALMConfiguration {
+        let text: String
+        do { text = try String(contentsOf: file, encoding: .utf8) } catch {
+            throw ConfigurationError("cannot read configuration file \(file.path): \(error.localizedDescription)")
+        }
+        return try parse(yaml: text, origin: file.path)
+    }
+
+    public static func parse(yaml text: String, origin: String = "configuration") throws(ConfigurationError) -> ALMConfiguration {
+        let root = try YAMLDocument.compose(text, origin: origin)
+        var configuration = ALMConfiguration()
+        guard let root else { return configuration }
+        let mapping = try YAMLDocument.mapping(root, at: origin)
+        for (key, value) in mapping {
+            switch key {
+            case "kafka":
+                let properties = try YAMLDocument.mapping(value, at: "\(origin): kafka")
+                var kafka = KafkaConfiguration()
+                for (name, node) in properties { kafka[name] = try YAMLDocument.scalar(node, at: "\(origin): kafka.\(name)") }
+                configuration.kafka = kafka
+            case "topics_file":
+                configuration.topicsFile = try YAMLDocument.scalar(value, at: "\(origin): topics_file")
+            default:
+                throw ConfigurationError("\(origin): unknown key \"\(key)\" (known: \(knownKeys.sorted().joined(separator: ", ")))")
+            }
+        }
+        return configuration
+    }
+
+    /// Applies `-X key=value` flags, which beat the file.
+    public func overriding(kafkaAssignments: [String]) throws(ConfigurationError) -> ALMConfiguration {
+        var copy = self
+        for assignment in kafkaAssignments {
+            do {
+                let (key, value) = try KafkaConfiguration.parseAssignment(assignment)
+                copy.kafka[key] = value
+            } catch {
+                throw ConfigurationError("-X \(assignment): \(error.message)")
+            }
+        }
+        return copy
+    }
+}
+
+public struct ConfigurationError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Small helpers over Yams' node tree that report where a value is wrong.
+enum YAMLDocument {
+    static func compose(_ text: String, origin: String) throws(ConfigurationError) -> Node? {
+        do { return try Yams.compose(yaml: text) } catch {
+            throw ConfigurationError("\(origin): invalid YAML: \(error)")
+        }
+    }
+
+    /// A mapping's entries in document order.
+    static func mapping(_ node: Node, at path: String) throws(ConfigurationError) -> [(String, Node)] {
+        guard let mapping = node.mapping else { throw ConfigurationError("\(path): expected a mapping") }
+        var entries: [(String, Node)] = []
+        var seen: Set<String> = []
+        for (key, value) in mapping {
+            guard let name = key.scalar?.string else { throw ConfigurationError("\(path): keys must be strings") }
+            guard seen.insert(name).inserted else { throw ConfigurationError("\(path): duplicate key \"\(name)\"") }
+            entries.append((name, value))
+        }
+        return entries
+    }
+
+    static func scalar(_ node: Node, at path: String) throws(ConfigurationError) -> String {
+        guard let scalar = node.scalar else { throw ConfigurationError("\(path): expected a single value") }
+        return scalar.string
+    }
+
+    static func integer(_ node: Node, at path: String) throws(ConfigurationError) -> Int {
+        let text = try scalar(node, at: path)
+        guard let value = Int(text) else { throw ConfigurationError("\(path): expected an integer, got \"\(text)\"") }
+        return value
+    }
+}

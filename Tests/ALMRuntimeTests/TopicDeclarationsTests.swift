@@ -1,0 +1,129 @@
+@testable import ALMRuntime
+import Foundation
+import Kafka
+import Testing
+
+let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+@Suite("topics.yaml")
+struct TopicDeclarationsTests {
+    @Test("the project's topics.yaml declares the registry, one raw topic per source, metrics and the DLQ")
+    func projectFile() throws {
+        let declarations = try TopicDeclarations.load(file: projectRoot.appendingPathComponent("topics.yaml"))
+        #expect(declarations["alm.works"]?.config["cleanup.policy"] == "compact")
+        #expect(declarations["alm.metrics"]?.config["cleanup.policy"] == "compact")
+        #expect(declarations["alm.dlq"] != nil)
+        let sources = declarations.rawTopics.map { String($0.name.dropFirst(TopicDeclarations.rawTopicPrefix.count)) }
+        #expect(Set(sources) == ["crossref", "openalex", "europepmc", "pmc", "pubmed", "datacite", "opencitations",
+                                 "wikipedia", "hypothesis", "bluesky", "reddit", "counter", "accesslog", "eventdata"])
+        #expect(Set(declarations.rawTopics.map(\.partitions)).count == 1, "raw topics are co-partitioned")
+        #expect(declarations.rawTopics.allSatisfy { $0.config["retention.ms"] == "-1" }, "raw topics are kept for replay")
+        #expect(declarations.topics.allSatisfy { !$0.description.isEmpty })
+    }
+
+    @Test("invalid declarations are reported with the topic and the setting", arguments: [
+        ("topics: []\nfoo: 1", nil as String?),
+        ("topics:\n  - name: a\n    description: x\n    partitions: 0\n    replication_factor: 1", "partitions must be 1...10000"),
+        ("topics:\n  - name: a\n    description: x\n    partitions: two\n    replication_factor: 1", "expected an integer"),
+        ("topics:\n  - name: a b\n    description: x\n    partitions: 1\n    replication_factor: 1", "not a valid Kafka topic name"),
+        ("topics:\n  - name: a\n    partitions: 1\n    replication_factor: 1", "missing description"),
+        ("topics:\n  - name: a\n    description: x\n    partitions: 1\n    replication_factor: 1\n    retention: 5", "unknown key \"retention\""),
+        ("topics:\n  - {name: a, description: x, partitions: 1, replication_factor: 1}\n  - {name: a, description: y, partitions: 1, replication_factor: 1}", "declared twice"),
+        ("topics:\n  - {name: alm.raw.x, description: x, partitions: 3, replication_factor: 1, copartition: w}\n  - {name: alm.raw.y, description: y, partitions: 4, replication_factor: 1, copartition: w}", "mixes partition counts: alm.raw.x=3, alm.raw.y=4"),
+        ("topics:\n  - {name: alm.raw.x, description: x, partitions: 3, replication_factor: 1}", "must belong to a copartition group"),
+        ("topics: {a: 1}", "expected a list under \"topics\""),
+        ("topics: [", "invalid YAML"),
+    ])
+    func invalid(yaml: String, expected: String?) {
+        do {
+            _ = try TopicDeclarations.parse(yaml: yaml)
+            #expect(expected == nil, "accepted: \(yaml)")
+        } catch {
+            if let expected {
+                #expect(error.description.contains(expected), "\(error.description)")
+            } else {
+                Issue.record("rejected: \(error)")
+            }
+        }
+    }
+}
+
+@Suite("topic plan")
+struct TopicPlanTests {
+    let declarations = TopicDeclarations(topics: [
+        TopicDeclaration(name: "t.a", description: "a", partitions: 3, replicationFactor: 1, config: ["cleanup.policy": "compact"]),
+        TopicDeclaration(name: "t.b", description: "b", partitions: 6, replicationFactor: 1, config: ["retention.ms": "-1"]),
+    ])
+
+    @Test("missing topics are created, matching ones left alone")
+    func createAndUnchanged() {
+        let plan = TopicPlan(declarations: declarations, existing: [
+            "t.a": ExistingTopic(partitions: 3, replicationFactor: 1,
+                                 config: ["cleanup.policy": TopicConfigEntry(value: "compact", isDefault: false)]),
+        ])
+        #expect(plan.create.map(\.name) == ["t.b"])
+        #expect(plan.unchanged == ["t.a"])
+        #expect(plan.mismatches.isEmpty)
+    }
+
+    @Test("partition count, replication and config differences are mismatches")
+    func mismatches() {
+        let plan = TopicPlan(declarations: declarations, existing: [
+            "t.a": ExistingTopic(partitions: 4, replicationFactor: 3,
+                                 config: ["cleanup.policy": TopicConfigEntry(value: "delete", isDefault: true)]),
+            "t.b": ExistingTopic(partitions: 6, replicationFactor: 1, config: ["retention.ms": TopicConfigEntry(value: "604800000", isDefault: true)]),
+        ])
+        #expect(plan.create.isEmpty && plan.unchanged.isEmpty)
+        #expect(plan.mismatches == [
+            TopicMismatch(topic: "t.a", setting: "partitions", declared: "3", actual: "4"),
+            TopicMismatch(topic: "t.a", setting: "replication_factor", declared: "1", actual: "3"),
+            TopicMismatch(topic: "t.a", setting: "cleanup.policy", declared: "compact", actual: "delete"),
+            TopicMismatch(topic: "t.b", setting: "retention.ms", declared: "-1", actual: "604800000"),
+        ])
+        #expect(plan.mismatches[0].description == "t.a: partitions is 4 on the broker but 3 in topics.yaml")
+    }
+
+    @Test("a broker that does not report configs leaves them unverified, not mismatched")
+    func unverified() {
+        let plan = TopicPlan(declarations: declarations, existing: [
+            "t.a": ExistingTopic(partitions: 3, replicationFactor: 1, config: nil),
+        ])
+        #expect(plan.unchanged == ["t.a"] && plan.unverifiedConfig == ["t.a"])
+    }
+}
+
+@Suite("configuration")
+struct ConfigurationTests {
+    @Test("flags beat the file, the file beats defaults")
+    func precedence() throws {
+        let file = try ALMConfiguration.parse(yaml: """
+            kafka:
+              bootstrap.servers: file:9092
+              linger.ms: 20
+              client.id: from-file
+            topics_file: conf/topics.yaml
+            """)
+        #expect(file.kafka["linger.ms"] == "20" && file.topicsFile == "conf/topics.yaml")
+        let flags = try file.overriding(kafkaAssignments: ["bootstrap.servers=flag:9092", "sasl.password=a=b"])
+        let effective = KafkaConfiguration.defaults.merging(flags.kafka)
+        #expect(effective["bootstrap.servers"] == "flag:9092")
+        #expect(effective["client.id"] == "from-file")
+        #expect(effective["partitioner"] == "murmur2_random", "default kept when nobody overrides it")
+        #expect(effective["sasl.password"] == "a=b", "values may contain =")
+    }
+
+    @Test("bad configuration says what and where", arguments: [
+        ("kafka: [a]", "kafka: expected a mapping"),
+        ("colour: blue", "unknown key \"colour\""),
+        ("kafka:\n  a: 1\n  a: 2", "duplicated key"),
+    ])
+    func invalid(yaml: String, expected: String) {
+        #expect { try ALMConfiguration.parse(yaml: yaml) } throws: { ($0 as? ConfigurationError)?.description.contains(expected) == true }
+    }
+
+    @Test("-X needs key=value")
+    func badAssignment() {
+        #expect(throws: ConfigurationError.self) { try ALMConfiguration().overriding(kafkaAssignments: ["novalue"]) }
+        #expect(throws: ConfigurationError.self) { try ALMConfiguration().overriding(kafkaAssignments: ["=x"]) }
+    }
+}
