@@ -62,7 +62,7 @@ public struct TopicApplier: Sendable {
                 }
             }
         }
-        for name in created { logger.info("created topic", metadata: ["kafka.topic": "\(name)"]) }
+        for name in created { logger.debug("created topic", metadata: ["kafka.topic": "\(name)"]) }
         return Outcome(created: created, unchanged: plan.unchanged, unverifiedConfig: plan.unverifiedConfig)
     }
 }

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+@main
+struct ALM: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "alm",
+        abstract: "Streaming article-level metrics: collectors, a stream processor and sinks over Kafka.",
+        subcommands: [VersionCommand.self, TopicsCommand.self, EventsCommand.self, DevCommand.self]
+    )
+}

@@ -1,0 +1,88 @@
+import ALMRuntime
+import ArgumentParser
+import Foundation
+import Kafka
+
+struct TopicsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "topics", abstract: "Create, validate and list the topics declared in topics.yaml.",
+        subcommands: [Apply.self, List.self])
+
+    struct TopicsFileOption: ParsableArguments {
+        @Option(help: ArgumentHelp("Topic declarations (default: topics_file of the configuration, else topics.yaml).", valueName: "file"))
+        var topics: String?
+
+        func load(_ configuration: ALMConfiguration) throws -> TopicDeclarations {
+            try TopicDeclarations.load(file: URL(fileURLWithPath: topics ?? configuration.topicsFile))
+        }
+    }
+
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create the declared topics that are missing; report any that differ (idempotent).")
+
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var file: TopicsFileOption
+
+        func run() async throws {
+            let configuration = try options.loadConfiguration()
+            let declarations = try file.load(configuration)
+            let logger = options.makeLogger("alm.topics")
+            let admin = try KafkaAdmin(configuration: configuration.kafka, logger: logger)
+            do {
+                let outcome = try await TopicApplier(admin: admin, logger: logger).apply(declarations)
+                await admin.close()
+                for name in outcome.created { print("created   \(name)") }
+                for name in outcome.unchanged { print("ok        \(name)") }
+                for name in outcome.unverifiedConfig { print("warning   \(name): the broker did not report its configs") }
+                print("\(outcome.created.count) created, \(outcome.unchanged.count) unchanged")
+            } catch let error as TopicMismatchError {
+                await admin.close()
+                throw ValidationFailure(error.description)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the declared topics and their state on the broker.")
+
+        @OptionGroup var options: GlobalOptions
+        @OptionGroup var file: TopicsFileOption
+
+        func run() async throws {
+            let configuration = try options.loadConfiguration()
+            let declarations = try file.load(configuration)
+            let logger = options.makeLogger("alm.topics")
+            let admin = try KafkaAdmin(configuration: configuration.kafka, logger: logger)
+            let existing = try await TopicApplier(admin: admin, logger: logger).existing(declarations)
+            await admin.close()
+            let plan = TopicPlan(declarations: declarations, existing: existing)
+            let width = declarations.topics.map(\.name.count).max() ?? 0
+            for topic in declarations.topics {
+                let state: String
+                if plan.create.contains(where: { $0.name == topic.name }) {
+                    state = "missing"
+                } else if plan.mismatches.contains(where: { $0.topic == topic.name }) {
+                    state = "DIFFERS"
+                } else {
+                    state = "ok"
+                }
+                let name = topic.name.padding(toLength: width, withPad: " ", startingAt: 0)
+                print("\(name)  \(String(topic.partitions).leftPadded(3))p  \(state.padding(toLength: 7, withPad: " ", startingAt: 0))  \(topic.description)")
+            }
+            for mismatch in plan.mismatches { print("  \(mismatch)") }
+        }
+    }
+}
+
+/// An error whose message is the whole story (printed without a type name), exit code 1.
+struct ValidationFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: " ", count: width - count) + self
+    }
+}
