@@ -15,20 +15,20 @@ struct ConsumerGroupTests {
         }
     }
 
-    @Test("two consumers split the partitions; when one leaves the other takes them all")
+    @Test("two consumers split co-partitioned topics (partition p of both on one member); when one leaves the other takes all")
     func splitAndHandOver() async throws {
         try await withDevBroker { broker in
-            let topic = "alm.test.group"
-            try await broker.createTopic(topic, partitions: 6)
+            let topics = ["alm.test.group.a", "alm.test.group.b"]
+            for topic in topics { try await broker.createTopic(topic, partitions: 6) }
             let config = broker.consumerConfig(group: "split")
             let logA = RebalanceLog(), logB = RebalanceLog()
             let a = try KafkaConsumer(configuration: config, logger: testLogger, onRebalance: logA.listener)
             let b = try KafkaConsumer(configuration: config, logger: testLogger, onRebalance: logB.listener)
-            try a.subscribe(topics: [topic])
-            try b.subscribe(topics: [topic])
+            try a.subscribe(topics: topics)
+            try b.subscribe(topics: topics)
 
             // Keep both polling (rebalances are served inside poll) until each owns partitions.
-            let all = (0..<6).map { TopicPartition(topic, Int32($0)) }
+            let all = topics.flatMap { topic in (0..<6).map { TopicPartition(topic, Int32($0)) } }.sorted()
             var assignedA: [TopicPartition] = [], assignedB: [TopicPartition] = []
             let deadline = ContinuousClock.now + .seconds(60)
             while ContinuousClock.now < deadline {
@@ -37,11 +37,15 @@ struct ConsumerGroupTests {
                 _ = try await (pollA, pollB)
                 assignedA = try a.assignment()
                 assignedB = try b.assignment()
-                if !assignedA.isEmpty && !assignedB.isEmpty && (assignedA + assignedB).count == 6 { break }
+                if !assignedA.isEmpty && !assignedB.isEmpty && (assignedA + assignedB).count == all.count { break }
             }
-            #expect(assignedA.count == 3 && assignedB.count == 3, "range assignor splits 6 partitions 3/3: \(assignedA) \(assignedB)")
+            #expect(assignedA.count == 6 && assignedB.count == 6, "range assignor splits 12 partitions 6/6: \(assignedA) \(assignedB)")
             #expect(Set(assignedA).isDisjoint(with: assignedB))
             #expect((assignedA + assignedB).sorted() == all)
+            for assigned in [assignedA, assignedB] {
+                let numbers = topics.map { topic in Set(assigned.filter { $0.topic == topic }.map(\.partition)) }
+                #expect(numbers[0] == numbers[1], "co-partitioned: the same partition numbers of both topics")
+            }
 
             await b.close()
             #expect(logB.events.withLock { $0.last } == .revoked(assignedB), "leaving revokes what it held")
