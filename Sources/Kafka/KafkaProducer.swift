@@ -146,10 +146,17 @@ final class DeliveryTracker: Sendable {
         }
     }
 
-    private struct Pending {
+    /// Mutated in place under the lock: a copy per delivery would make a batch cost O(n²).
+    private final class Pending {
         var reports: [DeliveryReport?]
         var remaining: Int
         let continuation: CheckedContinuation<[DeliveryReport], Never>
+
+        init(count: Int, continuation: CheckedContinuation<[DeliveryReport], Never>) {
+            reports = Array(repeating: nil, count: count)
+            remaining = count
+            self.continuation = continuation
+        }
     }
 
     private let state = Mutex<(nextID: UInt32, pending: [UInt32: Pending])>((1, [:]))
@@ -158,8 +165,7 @@ final class DeliveryTracker: Sendable {
         state.withLock { state in
             let id = state.nextID
             state.nextID = state.nextID == UInt32.max ? 1 : state.nextID + 1
-            state.pending[id] = Pending(reports: Array(repeating: nil, count: records.count),
-                                        remaining: records.count, continuation: continuation)
+            state.pending[id] = Pending(count: records.count, continuation: continuation)
             return Batch(id: id)
         }
     }
@@ -182,20 +188,17 @@ final class DeliveryTracker: Sendable {
     }
 
     private func record(batch: UInt32, index: Int, report: DeliveryReport) {
-        let finished: Pending? = state.withLock { state in
-            guard var pending = state.pending[batch], index >= 0, index < pending.reports.count,
+        let finished: (CheckedContinuation<[DeliveryReport], Never>, [DeliveryReport])? = state.withLock { state in
+            guard let pending = state.pending[batch], index >= 0, index < pending.reports.count,
                   pending.reports[index] == nil else { return nil }
             pending.reports[index] = report
             pending.remaining -= 1
-            if pending.remaining == 0 {
-                state.pending[batch] = nil
-                return pending
-            }
-            state.pending[batch] = pending
-            return nil
+            guard pending.remaining == 0 else { return nil }
+            state.pending[batch] = nil
+            return (pending.continuation, pending.reports.map { $0! })
         }
-        if let finished {
-            finished.continuation.resume(returning: finished.reports.map { $0! })
+        if let (continuation, reports) = finished {
+            continuation.resume(returning: reports)
         }
     }
 }
