@@ -17,6 +17,23 @@ struct TopicsCommand: AsyncParsableCommand {
         }
     }
 
+    /// Loads the declarations and runs `body` with an applier whose admin client is closed afterwards.
+    static func withApplier<T>(_ options: GlobalOptions, _ file: TopicsFileOption,
+                               _ body: (TopicDeclarations, TopicApplier) async throws -> T) async throws -> T {
+        let configuration = try options.loadConfiguration()
+        let declarations = try file.load(configuration)
+        let logger = options.makeLogger("alm.topics")
+        let admin = try KafkaAdmin(configuration: configuration.kafka, logger: logger)
+        do {
+            let result = try await body(declarations, TopicApplier(admin: admin, logger: logger))
+            await admin.close()
+            return result
+        } catch {
+            await admin.close()
+            throw error
+        }
+    }
+
     struct Apply: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create the declared topics that are missing; report any that differ (idempotent).")
@@ -25,19 +42,15 @@ struct TopicsCommand: AsyncParsableCommand {
         @OptionGroup var file: TopicsFileOption
 
         func run() async throws {
-            let configuration = try options.loadConfiguration()
-            let declarations = try file.load(configuration)
-            let logger = options.makeLogger("alm.topics")
-            let admin = try KafkaAdmin(configuration: configuration.kafka, logger: logger)
             do {
-                let outcome = try await TopicApplier(admin: admin, logger: logger).apply(declarations)
-                await admin.close()
+                let outcome = try await TopicsCommand.withApplier(options, file) { declarations, applier in
+                    try await applier.apply(declarations)
+                }
                 for name in outcome.created { print("created   \(name)") }
                 for name in outcome.unchanged { print("ok        \(name)") }
                 for name in outcome.unverifiedConfig { print("warning   \(name): the broker did not report its configs") }
                 print("\(outcome.created.count) created, \(outcome.unchanged.count) unchanged")
             } catch let error as TopicMismatchError {
-                await admin.close()
                 throw ValidationFailure(error.description)
             }
         }
@@ -50,12 +63,9 @@ struct TopicsCommand: AsyncParsableCommand {
         @OptionGroup var file: TopicsFileOption
 
         func run() async throws {
-            let configuration = try options.loadConfiguration()
-            let declarations = try file.load(configuration)
-            let logger = options.makeLogger("alm.topics")
-            let admin = try KafkaAdmin(configuration: configuration.kafka, logger: logger)
-            let existing = try await TopicApplier(admin: admin, logger: logger).existing(declarations)
-            await admin.close()
+            let (declarations, existing) = try await TopicsCommand.withApplier(options, file) { declarations, applier in
+                (declarations, try await applier.existing(declarations))
+            }
             let plan = TopicPlan(declarations: declarations, existing: existing)
             let width = declarations.topics.map(\.name.count).max() ?? 0
             for topic in declarations.topics {
