@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
     ],
     targets: [
         .systemLibrary(
@@ -39,6 +41,15 @@ let package = Package(
         ),
         // Pure logic: event model, validation, identifier normalisation. No Kafka, no I/O.
         .target(name: "ALMCore"),
+        // Pure aggregation: the counting rules of design.md applied to one partition's records.
+        .target(name: "ALMAggregation", dependencies: ["ALMCore"]),
+        // The embedded state store: one SQLite database per partition, state and offsets in one transaction.
+        .target(name: "ALMState", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // Snapshots on disk: works.jsonl, works.csv, manifest.json, written atomically, pruned.
+        .target(
+            name: "ALMSnapshot",
+            dependencies: ["ALMAggregation", "ALMCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Starts and stops the development broker (Tansu) as a child process.
         .target(name: "DevBroker"),
         // Configuration, topics.yaml, and the operations the command line runs.
@@ -59,6 +70,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "ALMCoreTests", dependencies: ["ALMCore"]),
+        .testTarget(name: "ALMAggregationTests", dependencies: ["ALMAggregation", "ALMCore"]),
+        .testTarget(name: "ALMStateTests", dependencies: ["ALMState"]),
+        .testTarget(name: "ALMSnapshotTests", dependencies: ["ALMSnapshot", "ALMAggregation", "ALMCore"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "DevBroker"]),
         // Static checks of docker-compose.yml and the Dockerfile (no Docker engine on dev machines).
         .testTarget(name: "DeploymentTests", dependencies: [.product(name: "Yams", package: "Yams")]),

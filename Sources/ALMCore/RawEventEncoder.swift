@@ -19,7 +19,7 @@ extension RawEvent {
     /// Appends the event's JSON to `output` (for building a batch in one buffer).
     public func encodeJSON(into output: inout [UInt8]) {
         output.append(contentsOf: #"{"schema_version":"#.utf8)
-        appendDecimal(UInt64(schemaVersion), to: &output)
+        JSONOutput.appendDecimal(UInt64(schemaVersion), to: &output)
         output.append(contentsOf: #","kind":""#.utf8)
         output.append(contentsOf: kind.rawValue.utf8)
         output.append(UInt8(ascii: "\""))
@@ -30,7 +30,7 @@ extension RawEvent {
         appendStringMember("subj", subj, to: &output)
         appendStringMember("metric", metric, to: &output)
         output.append(contentsOf: #","value":"#.utf8)
-        appendDecimal(value, to: &output)
+        JSONOutput.appendDecimal(value, to: &output)
         appendStringMember("period", period?.text, to: &output)
         appendStringMember("action", action.rawValue, to: &output)
         appendStringMember("occurred_at", occurredAt?.text, to: &output)
@@ -57,49 +57,6 @@ private func appendStringMember(_ key: StaticString, _ value: String?, to output
     output.append(contentsOf: #",""#.utf8)
     output.append(contentsOf: UnsafeBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
     output.append(contentsOf: #"":"#.utf8)
-    appendJSONString(value, to: &output)
+    JSONOutput.appendString(value, to: &output)
 }
 
-private func appendJSONString(_ value: String, to output: inout [UInt8]) {
-    output.append(UInt8(ascii: "\""))
-    var value = value
-    value.withUTF8 { bytes in
-        // Copy runs that need no escaping in one go.
-        var runStart = 0
-        for index in bytes.indices {
-            let byte = bytes[index]
-            guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-            appendEscaped(byte, to: &output)
-            runStart = index + 1
-        }
-        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
-    }
-    output.append(UInt8(ascii: "\""))
-}
-
-private func appendEscaped(_ byte: UInt8, to output: inout [UInt8]) {
-    switch byte {
-    case UInt8(ascii: "\""): output.append(contentsOf: #"\""#.utf8)
-    case UInt8(ascii: "\\"): output.append(contentsOf: #"\\"#.utf8)
-    case 0x0A: output.append(contentsOf: #"\n"#.utf8)
-    case 0x0D: output.append(contentsOf: #"\r"#.utf8)
-    case 0x09: output.append(contentsOf: #"\t"#.utf8)
-    case 0x08: output.append(contentsOf: #"\b"#.utf8)
-    case 0x0C: output.append(contentsOf: #"\f"#.utf8)
-    default:
-        output.append(contentsOf: #"\u00"#.utf8)
-        output.append(byte < 0x10 ? UInt8(ascii: "0") : UInt8(ascii: "1"))
-        let low = byte & 0x0F
-        output.append(low < 10 ? UInt8(ascii: "0") + low : UInt8(ascii: "a") + low - 10)
-    }
-}
-
-private func appendDecimal(_ value: UInt64, to output: inout [UInt8]) {
-    guard value >= 10 else {
-        output.append(UInt8(ascii: "0") + UInt8(value))
-        return
-    }
-    appendDecimal(value / 10, to: &output)
-    output.append(UInt8(ascii: "0") + UInt8(value % 10))
-}

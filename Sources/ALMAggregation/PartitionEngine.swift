@@ -1,0 +1,341 @@
+import ALMCore
+
+/// The counting rules of design.md, applied to the records of one partition. The result depends only
+/// on the set of records applied, never on their order or on duplicates:
+///
+/// - `event`: per (source, id, work) the record with the latest `occurred_at` decides; on a tie `delete`
+///   wins, then the greater canonical encoding (so any two records have one winner). The event counts
+///   its `value` when the deciding record is an `add` whose `agent` is not a robot.
+/// - usage events (events with a `session`) additionally follow COUNTER R5's double-click rule per
+///   (source, session, work, metric): a request followed by another within 30 s (inclusive) is not
+///   counted, so the last of a burst counts. Requests at the same instant are ordered by id.
+/// - `total`: per (work, source, metric) the newest `observed_at` wins; on a tie the larger value, then
+///   the greater encoding.
+/// - `count`: per (work, source, metric, period) likewise; a metric's number is the sum over periods.
+///
+/// The engine keeps only deciding records (and per work the earliest and latest record time), and
+/// maintains the aggregates incrementally; `recomputedAggregate` derives them from scratch instead,
+/// which the tests use to check the increments.
+public final class PartitionEngine {
+    public let rules: AggregationRules
+
+    private var decided: [StateKey: RawEvent] = [:]
+    private var windows: [StateKey: [WindowEntry]] = [:]
+    private var works: [WorkKey: WorkState] = [:]
+    private var dirtyRecords: Set<StateKey> = []
+    private var dirtyWorks: Set<WorkKey> = []
+
+    public init(rules: AggregationRules) {
+        self.rules = rules
+    }
+
+    /// Number of deciding records held (events, totals, counts).
+    public var recordCount: Int { decided.count }
+    public var workCount: Int { works.count }
+
+    /// Applies one valid record. Returns false when it changed nothing (a duplicate, or a record
+    /// that loses to the one already deciding).
+    @discardableResult
+    public func apply(_ record: RawEvent) -> Bool {
+        let work = WorkKey(text: record.work)
+        let sawNew = noteSeen(work, at: recordTime(record))
+        let key = stateKey(of: record)
+        if let current = decided[key], !beats(record, current) { return sawNew }
+        let previous = decided.updateValue(record, forKey: key)
+        dirtyRecords.insert(key)
+        let before = previous.map(effect(of:)) ?? .none
+        let after = effect(of: record)
+        apply(from: before, to: after, replacing: previous, with: record)
+        return true
+    }
+
+    /// The aggregate of one work, or nil when no record of it was applied.
+    public func aggregate(_ work: String) -> WorkAggregate? {
+        works[WorkKey(text: work)].map { $0.aggregate(work: work) }
+    }
+
+    public func allAggregates() -> [WorkAggregate] {
+        works.map { $0.value.aggregate(work: $0.key.text) }
+    }
+
+    // MARK: - Persistence
+
+    /// What changed since the last call: the state records to upsert (key, value) and the works whose
+    /// aggregate changed. Values are the canonical JSON of a deciding record, or for `.seen` keys two
+    /// big-endian Int64 (earliest, latest microseconds).
+    public func drainChanges() -> (records: [(key: StateKey, value: [UInt8])], works: [WorkAggregate]) {
+        var records: [(key: StateKey, value: [UInt8])] = []
+        records.reserveCapacity(dirtyRecords.count)
+        for key in dirtyRecords {
+            if key.kind == .seen {
+                guard let work = key.fields?.first, let state = works[WorkKey(text: work)] else { continue }
+                records.append((key, encodeSeen(state.firstSeen, state.lastSeen)))
+            } else if let record = decided[key] {
+                records.append((key, record.encodedJSON()))
+            }
+        }
+        let changed = dirtyWorks.compactMap { work in works[work].map { $0.aggregate(work: work.text) } }
+        dirtyRecords.removeAll(keepingCapacity: true)
+        dirtyWorks.removeAll(keepingCapacity: true)
+        return (records, changed)
+    }
+
+    /// Forgets pending changes (after a restore, whose records are already stored).
+    public func discardChanges() {
+        dirtyRecords.removeAll(keepingCapacity: true)
+        dirtyWorks.removeAll(keepingCapacity: true)
+    }
+
+    /// Re-applies one stored state record (from `drainChanges`) while loading a partition.
+    public func restore(key: StateKey, value: [UInt8]) throws(RestoreError) {
+        switch key.kind {
+        case .seen:
+            guard let work = key.fields?.first, let (first, last) = decodeSeen(value) else {
+                throw RestoreError("malformed seen entry")
+            }
+            _ = noteSeen(WorkKey(text: work), at: first)
+            _ = noteSeen(WorkKey(text: work), at: last)
+        case .event, .total, .count:
+            do {
+                apply(try RawEventDecoder.decode(value))
+            } catch {
+                throw RestoreError("stored record does not decode: \(error)")
+            }
+        case .window, nil:
+            throw RestoreError("unknown state key kind \(key.bytes.first.map(String.init) ?? "none")")
+        }
+    }
+
+    // MARK: - Rules
+
+    private func stateKey(of record: RawEvent) -> StateKey {
+        switch record.kind {
+        case .event: StateKey(.event, record.source, record.id ?? "", record.work)
+        case .total: StateKey(.total, record.work, record.source, record.metric)
+        case .count: StateKey(.count, record.work, record.source, record.metric, record.period?.text ?? "")
+        }
+    }
+
+    /// True when `candidate` should replace `current` as the deciding record of their key.
+    private func beats(_ candidate: RawEvent, _ current: RawEvent) -> Bool {
+        switch candidate.kind {
+        case .event:
+            let a = candidate.occurredAt?.microsecondsSinceEpoch ?? 0, b = current.occurredAt?.microsecondsSinceEpoch ?? 0
+            if a != b { return a > b }
+            let aDeletes = candidate.action == .delete, bDeletes = current.action == .delete
+            if aDeletes != bDeletes { return aDeletes }
+        case .total, .count:
+            let a = candidate.observedAt.microsecondsSinceEpoch, b = current.observedAt.microsecondsSinceEpoch
+            if a != b { return a > b }
+            if candidate.value != current.value { return candidate.value > current.value }
+        }
+        return current.encodedJSON().lexicographicallyPrecedes(candidate.encodedJSON())
+    }
+
+    private func recordTime(_ record: RawEvent) -> Int64 {
+        record.kind == .event ? (record.occurredAt ?? record.observedAt).microsecondsSinceEpoch
+                              : record.observedAt.microsecondsSinceEpoch
+    }
+
+    private enum Effect {
+        case none
+        case direct(Contribution)
+        case window(StateKey, WindowEntry)
+    }
+
+    private func effect(of record: RawEvent) -> Effect {
+        switch record.kind {
+        case .event:
+            guard record.action == .add else { return .none }
+            if let agent = record.agent, rules.robots.isRobot(agent) { return .none }
+            let time = record.occurredAt?.microsecondsSinceEpoch ?? record.observedAt.microsecondsSinceEpoch
+            if let session = record.session {
+                return .window(StateKey(.window, record.source, session, record.work, record.metric),
+                               WindowEntry(time: time, id: Array((record.id ?? "").utf8), value: record.value,
+                                           source: record.source, metric: record.metric))
+            }
+            return .direct(Contribution(source: record.source, metric: record.metric, month: month(of: time), value: record.value))
+        case .total:
+            return .direct(Contribution(source: record.source, metric: record.metric,
+                                        month: month(of: record.observedAt.microsecondsSinceEpoch), value: record.value))
+        case .count:
+            return .direct(Contribution(source: record.source, metric: record.metric,
+                                        month: String(record.period?.text.prefix(7) ?? ""), value: record.value))
+        }
+    }
+
+    private func apply(from before: Effect, to after: Effect, replacing previous: RawEvent?, with record: RawEvent) {
+        let work = WorkKey(text: record.work)
+        // Window effects change the counted status of neighbours, so each touched window's whole
+        // contribution is replaced: windows hold one session's requests for one work, a handful.
+        var touched: [StateKey: [Contribution]] = [:]
+        for case .window(let key, _) in [before, after] where touched[key] == nil {
+            touched[key] = windowContributions(windows[key] ?? [])
+        }
+        var removals: [Contribution] = [], additions: [Contribution] = []
+        if case .direct(let contribution) = before { removals.append(contribution) }
+        if case .window(let key, let entry) = before { removeEntry(entry, from: key) }
+        if case .window(let key, let entry) = after { insertEntry(entry, into: key) }
+        if case .direct(let contribution) = after { additions.append(contribution) }
+        for (key, old) in touched {
+            removals += old
+            additions += windowContributions(windows[key] ?? [])
+        }
+        guard !(removals.isEmpty && additions.isEmpty) else { return }
+        var state = works[work] ?? WorkState()
+        for contribution in removals { state.add(contribution, sign: -1, categories: rules.categories) }
+        for contribution in additions { state.add(contribution, sign: 1, categories: rules.categories) }
+        works[work] = state
+        dirtyWorks.insert(work)
+    }
+
+    private func windowContributions(_ entries: [WindowEntry]) -> [Contribution] {
+        var counted: [Contribution] = []
+        for (index, entry) in entries.enumerated() {
+            if index + 1 < entries.count, entries[index + 1].time - entry.time <= rules.doubleClickWindowMicroseconds { continue }
+            counted.append(Contribution(source: entry.source, metric: entry.metric, month: month(of: entry.time), value: entry.value))
+        }
+        return counted
+    }
+
+    private func insertEntry(_ entry: WindowEntry, into key: StateKey) {
+        var entries = windows[key] ?? []
+        let index = entries.firstIndex { entry < $0 } ?? entries.endIndex
+        entries.insert(entry, at: index)
+        windows[key] = entries
+    }
+
+    private func removeEntry(_ entry: WindowEntry, from key: StateKey) {
+        guard var entries = windows[key], let index = entries.firstIndex(of: entry) else { return }
+        entries.remove(at: index)
+        windows[key] = entries.isEmpty ? nil : entries
+    }
+
+    private func noteSeen(_ work: WorkKey, at time: Int64) -> Bool {
+        var state = works[work] ?? WorkState()
+        let first = min(state.firstSeen ?? time, time), last = max(state.lastSeen ?? time, time)
+        guard first != state.firstSeen || last != state.lastSeen else { return false }
+        state.firstSeen = first
+        state.lastSeen = last
+        works[work] = state
+        dirtyWorks.insert(work)
+        dirtyRecords.insert(StateKey(.seen, work.text))
+        return true
+    }
+
+    // MARK: - From scratch, for verification
+
+    /// The aggregate of `work` computed from the deciding records alone, without the increments.
+    public func recomputedAggregate(_ work: String) -> WorkAggregate? {
+        let key = WorkKey(text: work)
+        guard let seen = works[key] else { return nil }
+        var state = WorkState()
+        state.firstSeen = seen.firstSeen
+        state.lastSeen = seen.lastSeen
+        var freshWindows: [StateKey: [WindowEntry]] = [:]
+        for record in decided.values where WorkKey(text: record.work) == key {
+            switch effect(of: record) {
+            case .none: break
+            case .direct(let contribution): state.add(contribution, sign: 1, categories: rules.categories)
+            case .window(let windowKey, let entry): freshWindows[windowKey, default: []].append(entry)
+            }
+        }
+        for entries in freshWindows.values {
+            for contribution in windowContributions(entries.sorted()) {
+                state.add(contribution, sign: 1, categories: rules.categories)
+            }
+        }
+        return state.aggregate(work: work)
+    }
+}
+
+public struct AggregationRules: Sendable {
+    public var categories: CategoryMap
+    public var robots: RobotMatcher
+    /// COUNTER R5: a request followed by another within this time (inclusive) is not counted.
+    public var doubleClickWindowMicroseconds: Int64
+
+    public init(categories: CategoryMap = CategoryMap(), robots: RobotMatcher = .none,
+                doubleClickWindowMicroseconds: Int64 = 30_000_000) {
+        self.categories = categories
+        self.robots = robots
+        self.doubleClickWindowMicroseconds = doubleClickWindowMicroseconds
+    }
+}
+
+public struct RestoreError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+struct Contribution {
+    let source: String
+    let metric: String
+    let month: String
+    let value: UInt64
+}
+
+struct WindowEntry: Comparable {
+    let time: Int64
+    let id: [UInt8]
+    let value: UInt64
+    let source: String
+    let metric: String
+
+    static func < (a: WindowEntry, b: WindowEntry) -> Bool {
+        a.time != b.time ? a.time < b.time : a.id.lexicographicallyPrecedes(b.id)
+    }
+
+    static func == (a: WindowEntry, b: WindowEntry) -> Bool {
+        a.time == b.time && a.id == b.id && a.value == b.value
+    }
+}
+
+struct WorkState {
+    var sources: [String: [String: UInt64]] = [:]
+    var categories: [Category: UInt64] = [:]
+    var byMonth: [String: [Category: UInt64]] = [:]
+    var firstSeen: Int64?
+    var lastSeen: Int64?
+
+    mutating func add(_ c: Contribution, sign: Int, categories map: CategoryMap) {
+        guard c.value > 0 else { return }
+        Self.adjust(&sources[c.source, default: [:]][c.metric], by: c.value, sign: sign)
+        if sources[c.source]?.isEmpty == true { sources[c.source] = nil }
+        guard let category = map.category(source: c.source, metric: c.metric) else { return }
+        Self.adjust(&categories[category], by: c.value, sign: sign)
+        Self.adjust(&byMonth[c.month, default: [:]][category], by: c.value, sign: sign)
+        if byMonth[c.month]?.isEmpty == true { byMonth[c.month] = nil }
+    }
+
+    /// Adds or subtracts, removing the entry when it reaches zero (absent and zero are the same).
+    private static func adjust(_ slot: inout UInt64?, by value: UInt64, sign: Int) {
+        let current = slot ?? 0
+        let next = sign > 0 ? current &+ value : current &- value
+        slot = next == 0 ? nil : next
+    }
+
+    func aggregate(work: String) -> WorkAggregate {
+        WorkAggregate(work: work, sources: sources, categories: categories, byMonth: byMonth,
+                      firstSeen: firstSeen.flatMap(Timestamp.init(microsecondsSinceEpoch:)),
+                      lastSeen: lastSeen.flatMap(Timestamp.init(microsecondsSinceEpoch:)))
+    }
+}
+
+func month(of microseconds: Int64) -> String {
+    String(Timestamp(microsecondsSinceEpoch: microseconds)?.text.prefix(7) ?? "")
+}
+
+private func encodeSeen(_ first: Int64?, _ last: Int64?) -> [UInt8] {
+    var bytes: [UInt8] = []
+    for value in [first ?? 0, last ?? 0] {
+        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> Int64(shift))) }
+    }
+    return bytes
+}
+
+private func decodeSeen(_ bytes: [UInt8]) -> (Int64, Int64)? {
+    guard bytes.count == 16 else { return nil }
+    func read(_ offset: Int) -> Int64 { bytes[offset..<offset + 8].reduce(0) { $0 << 8 | Int64($1) } }
+    return (read(0), read(8))
+}
