@@ -14,7 +14,7 @@ FROM swift:6.3-noble AS build
 # SwiftPM reads rdkafka.pc and the .pc files of its Requires.private too, hence their -dev packages.
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update \
-    && apt-get install -y --no-install-recommends librdkafka-dev pkg-config \
+    && apt-get install -y --no-install-recommends librdkafka-dev pkg-config libsqlite3-dev \
        libssl-dev libsasl2-dev libzstd-dev liblz4-dev zlib1g-dev \
     && rm -rf /var/lib/apt/lists/*
 
@@ -36,7 +36,7 @@ FROM ubuntu:24.04 AS runtime
 
 RUN export DEBIAN_FRONTEND=noninteractive \
     && apt-get update \
-    && apt-get install -y --no-install-recommends librdkafka1 ca-certificates tzdata \
+    && apt-get install -y --no-install-recommends librdkafka1 libsqlite3-0 ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/*
 
 # A fixed numeric uid, so orchestrators can verify that the container does not run as root.
@@ -46,6 +46,8 @@ RUN groupadd --system --gid 10001 alm \
 
 COPY --from=build /staging/alm /usr/local/bin/alm
 COPY topics.yaml /etc/alm/topics.yaml
+# The COUNTER-Robots list the processor filters usage with (ALMConfiguration.robotsFileCandidates).
+COPY data/counter-robots /etc/alm/counter-robots
 
 USER 10001:10001
 # Relative defaults (./state, ./snapshots) land in the user's home; mount volumes here.

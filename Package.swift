@@ -50,21 +50,31 @@ let package = Package(
             name: "ALMSnapshot",
             dependencies: ["ALMAggregation", "ALMCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // A seeded, realistic workload of raw records (demo, tests, benchmark).
+        .target(name: "ALMWorkload", dependencies: ["ALMCore"]),
         // Starts and stops the development broker (Tansu) as a child process.
         .target(name: "DevBroker"),
         // Configuration, topics.yaml, and the operations the command line runs.
         .target(
             name: "ALMRuntime",
             dependencies: [
-                "ALMCore", "Kafka", "DevBroker",
+                "ALMCore", "ALMAggregation", "Kafka", "DevBroker",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The stream processor: raw topics -> validated, deduplicated, aggregated state -> alm.metrics, snapshots.
+        .target(
+            name: "ALMProcessor",
+            dependencies: [
+                "ALMCore", "ALMAggregation", "ALMState", "ALMSnapshot", "ALMRuntime", "Kafka",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "alm",
             dependencies: [
-                "ALMRuntime", "ALMCore", "Kafka", "DevBroker",
+                "ALMRuntime", "ALMCore", "Kafka", "DevBroker", "ALMProcessor", "ALMWorkload", "ALMSnapshot",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -72,6 +82,11 @@ let package = Package(
         .testTarget(name: "ALMCoreTests", dependencies: ["ALMCore"]),
         .testTarget(name: "ALMAggregationTests", dependencies: ["ALMAggregation", "ALMCore"]),
         .testTarget(name: "ALMStateTests", dependencies: ["ALMState"]),
+        .testTarget(name: "ALMWorkloadTests", dependencies: ["ALMWorkload", "ALMCore"]),
+        .testTarget(
+            name: "ALMProcessorTests",
+            dependencies: ["ALMProcessor", "ALMWorkload", "ALMSnapshot", "ALMState", "ALMRuntime", "Kafka", "DevBroker"]
+        ),
         .testTarget(name: "ALMSnapshotTests", dependencies: ["ALMSnapshot", "ALMAggregation", "ALMCore"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "DevBroker"]),
         // Static checks of docker-compose.yml and the Dockerfile (no Docker engine on dev machines).

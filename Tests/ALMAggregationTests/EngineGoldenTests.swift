@@ -132,3 +132,17 @@ struct EngineGoldenTests {
         }
     }
 }
+
+@Suite("aggregate lines")
+struct AggregateLineTests {
+    @Test("a line read back gives the same aggregate and the same bytes")
+    func roundTrip() throws {
+        let engine = PartitionEngine(rules: AggregationRules(robots: counterRobots))
+        goldenInput.forEach { engine.apply($0) }
+        for aggregate in engine.allAggregates() {
+            let parsed = try WorkAggregate(jsonLine: aggregate.jsonLine())
+            #expect(parsed == aggregate)
+            #expect(parsed.jsonLine() == aggregate.jsonLine())
+        }
+    }
+}

@@ -9,13 +9,36 @@ public struct ALMConfiguration: Sendable, Equatable {
     public var kafka: KafkaConfiguration
     /// Where topic declarations are read from.
     public var topicsFile: String
+    public var processor = ProcessorOptions()
+    public var snapshots = SnapshotOptions()
+
+    public struct ProcessorOptions: Sendable, Equatable {
+        public var groupID = "alm-processor"
+        /// The COUNTER-Robots list; nil searches the usual places (see `robotsFileCandidates`).
+        public var robotsFile: String?
+        /// source → metric → category name, or "none" to leave the metric uncategorised for the source.
+        public var categoryOverrides: [String: [String: String]] = [:]
+        public var batchRecords = 5_000
+    }
+
+    public struct SnapshotOptions: Sendable, Equatable {
+        public var retain = 10
+        /// Seconds between snapshots written by `alm process`; 0 writes none while running.
+        public var intervalSeconds = 0
+    }
 
     public init(kafka: KafkaConfiguration = KafkaConfiguration(), topicsFile: String = "topics.yaml") {
         self.kafka = kafka
         self.topicsFile = topicsFile
     }
 
-    static let knownKeys: Set<String> = ["kafka", "topics_file"]
+    /// Where the robots list is looked for when `processor.robots_file` is not set.
+    public static let robotsFileCandidates = [
+        "data/counter-robots/COUNTER_Robots_list.json",
+        "/etc/alm/counter-robots/COUNTER_Robots_list.json",
+    ]
+
+    static let knownKeys: Set<String> = ["kafka", "topics_file", "processor", "snapshots"]
 
     /// Reads a YAML configuration file.
     public static func load(file: URL) throws(ConfigurationError) -> ALMConfiguration {
@@ -40,6 +63,36 @@ public struct ALMConfiguration: Sendable, Equatable {
                 configuration.kafka = kafka
             case "topics_file":
                 configuration.topicsFile = try YAMLDocument.scalar(value, at: "\(origin): topics_file")
+            case "processor":
+                for (name, node) in try YAMLDocument.mapping(value, at: "\(origin): processor") {
+                    let at = "\(origin): processor.\(name)"
+                    switch name {
+                    case "group_id": configuration.processor.groupID = try YAMLDocument.scalar(node, at: at)
+                    case "robots_file": configuration.processor.robotsFile = try YAMLDocument.scalar(node, at: at)
+                    case "batch_records": configuration.processor.batchRecords = try YAMLDocument.integer(node, at: at)
+                    case "categories":
+                        for (source, metrics) in try YAMLDocument.mapping(node, at: at) {
+                            for (metric, category) in try YAMLDocument.mapping(metrics, at: "\(at).\(source)") {
+                                configuration.processor.categoryOverrides[source, default: [:]][metric] =
+                                    try YAMLDocument.scalar(category, at: "\(at).\(source).\(metric)")
+                            }
+                        }
+                    default: throw ConfigurationError("\(at): unknown key (known: batch_records, categories, group_id, robots_file)")
+                    }
+                }
+            case "snapshots":
+                for (name, node) in try YAMLDocument.mapping(value, at: "\(origin): snapshots") {
+                    let at = "\(origin): snapshots.\(name)"
+                    switch name {
+                    case "retain":
+                        configuration.snapshots.retain = try YAMLDocument.integer(node, at: at)
+                        guard configuration.snapshots.retain >= 1 else { throw ConfigurationError("\(at): must be at least 1") }
+                    case "interval_seconds":
+                        configuration.snapshots.intervalSeconds = try YAMLDocument.integer(node, at: at)
+                        guard configuration.snapshots.intervalSeconds >= 0 else { throw ConfigurationError("\(at): must be 0 or more") }
+                    default: throw ConfigurationError("\(at): unknown key (known: interval_seconds, retain)")
+                    }
+                }
             default:
                 throw ConfigurationError("\(origin): unknown key \"\(key)\" (known: \(knownKeys.sorted().joined(separator: ", ")))")
             }

@@ -1,0 +1,254 @@
+import ALMAggregation
+import ALMCore
+import ALMRuntime
+import ALMState
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+public struct ProcessorSettings: Sendable {
+    public var kafka: KafkaConfiguration
+    public var declarations: TopicDeclarations
+    public var stateDirectory: URL
+    public var rules: AggregationRules
+    public var groupID = "alm-processor"
+    public var metricsTopic = "alm.metrics"
+    public var deadLetterTopic = "alm.dlq"
+    public var maxBatchRecords = 5_000
+    /// Stop once every assigned partition has reached its end (batch mode).
+    public var untilEnd = false
+    /// Read every partition directly instead of joining the group (replay): nothing is committed.
+    public var assignAllPartitions = false
+    /// Skip records whose Kafka timestamp is after this instant (milliseconds since the epoch).
+    public var asOfMilliseconds: Int64?
+
+    public init(kafka: KafkaConfiguration, declarations: TopicDeclarations, stateDirectory: URL, rules: AggregationRules) {
+        self.kafka = kafka
+        self.declarations = declarations
+        self.stateDirectory = stateDirectory
+        self.rules = rules
+    }
+
+    /// librdkafka properties the processor sets unless the configuration does.
+    static let consumerDefaults = KafkaConfiguration([
+        // A short session makes rebalances quick (and the dev broker joins after half of it).
+        "session.timeout.ms": "10000",
+        "heartbeat.interval.ms": "1000",
+    ])
+}
+
+public struct ProcessorSummary: Sendable, Equatable {
+    public var recordsProcessed = 0
+    public var recordsRejected = 0
+    public var recordsSkippedAsOf = 0
+    public var aggregatesPublished = 0
+    public var partitions: [Int32] = []
+}
+
+/// `alm process`: consumes every raw topic, sends invalid records to the dead-letter topic, applies the
+/// rest to the partition engines and, once per polled batch: publishes the changed aggregates and dead
+/// letters (waiting for the broker), writes each partition's state together with the offsets it
+/// reflects in one transaction, then commits the offsets to Kafka for lag monitoring only.
+///
+/// Exactly once for state: after a crash the stored offsets match the stored state, so processing
+/// resumes where the state ends. The output topics are at least once: a crash between publishing and
+/// storing republishes the same aggregates (compacted, latest wins) and dead letters (their
+/// `alm.source.*` headers identify duplicates).
+public final class Processor: Sendable {
+    public let settings: ProcessorSettings
+    private let logger: Logger
+    private let tasks = Mutex<[Int32: TaskBox]>([:])
+
+    public init(settings: ProcessorSettings, logger: Logger) {
+        self.settings = settings
+        self.logger = logger
+    }
+
+    public func run(shouldStop: @escaping @Sendable () -> Bool = { false }) async throws -> ProcessorSummary {
+        try FileManager.default.createDirectory(at: settings.stateDirectory, withIntermediateDirectories: true)
+        let rawTopics = settings.declarations.rawTopics
+        guard !rawTopics.isEmpty else { throw ProcessorError("topics.yaml declares no raw topics") }
+
+        var kafka = ProcessorSettings.consumerDefaults.merging(settings.kafka)
+        if kafka["group.id"] == nil { kafka["group.id"] = settings.groupID }
+        if settings.untilEnd { kafka["enable.partition.eof"] = "true" }
+        let consumer = try KafkaConsumer(configuration: kafka, logger: logger) { [self] event in
+            rebalance(event)
+        }
+        let producer = try KafkaProducer(configuration: settings.kafka, logger: logger)
+
+        var assignedDirectly: Set<TopicPartition> = []
+        if settings.assignAllPartitions {
+            let all = rawTopics.flatMap { topic in (0..<topic.partitions).map { TopicPartition(topic.name, $0) } }
+            let starts = rebalance(.assigned(all))
+            try consumer.assign(starts)
+            assignedDirectly = Set(all)
+        } else {
+            try consumer.subscribe(topics: rawTopics.map(\.name))
+        }
+
+        var summary = ProcessorSummary()
+        var ended: Set<TopicPartition> = []
+        do {
+            while !shouldStop() {
+                let batch = try await consumer.poll(maxRecords: settings.maxBatchRecords, timeout: .milliseconds(200))
+                for error in batch.errors {
+                    logger.warning("consumer: \(error)")
+                }
+                let outputs = apply(batch.records, to: &summary)
+                try await persist(outputs, producer: producer, summary: &summary)
+                if !settings.assignAllPartitions { try await commitOffsets(consumer) }
+
+                for record in batch.records { ended.remove(record.topicPartition) }
+                ended.formUnion(batch.endOfPartition.map(\.topicPartition))
+                if settings.untilEnd {
+                    let assigned = settings.assignAllPartitions ? assignedDirectly : Set(try consumer.assignment())
+                    if !assigned.isEmpty && assigned.isSubset(of: ended) { break }
+                }
+            }
+        } catch {
+            await consumer.close()
+            try? await producer.close(timeout: .seconds(5))
+            closeAllTasks()
+            throw error
+        }
+        summary.partitions = tasks.withLock { $0.keys.sorted() }
+        await consumer.close()
+        try await producer.close()
+        closeAllTasks()
+        return summary
+    }
+
+    // MARK: - One batch
+
+    private struct BatchOutputs {
+        var deadLetters: [ProducerRecord] = []
+        var touched: Set<Int32> = []
+    }
+
+    private func apply(_ records: [ConsumerRecord], to summary: inout ProcessorSummary) -> BatchOutputs {
+        var outputs = BatchOutputs()
+        tasks.withLock { tasks in
+            for record in records {
+                guard let task = tasks[record.partition]?.task else {
+                    // Not ours (any more): whoever owns the partition reads it from its own offsets.
+                    continue
+                }
+                if task.alreadyReflects(topic: record.topic, offset: record.offset) { continue }
+                outputs.touched.insert(record.partition)
+                if let asOf = settings.asOfMilliseconds, let timestamp = record.timestampMs, timestamp > asOf {
+                    task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_after_as_of")
+                    summary.recordsSkippedAsOf += 1
+                    continue
+                }
+                switch RecordIntake.examine(record) {
+                case .valid(let event):
+                    task.engine.apply(event)
+                    task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_processed")
+                    summary.recordsProcessed += 1
+                case .rejected(let code, let field, let message):
+                    outputs.deadLetters.append(RecordIntake.deadLetter(
+                        for: record, code: code, field: field, message: message, topic: settings.deadLetterTopic))
+                    task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_rejected")
+                    summary.recordsRejected += 1
+                }
+            }
+        }
+        return outputs
+    }
+
+    /// Outputs first, then state: a crash in between republishes, never loses.
+    private func persist(_ outputs: BatchOutputs, producer: KafkaProducer, summary: inout ProcessorSummary) async throws {
+        guard !outputs.touched.isEmpty else { return }
+        let (drained, metrics) = tasks.withLock { tasks in
+            var drained: [(TaskBox, StoreBatch)] = []
+            var metrics: [ProducerRecord] = []
+            for partition in outputs.touched.sorted() {
+                guard let box = tasks[partition], let (batch, changed) = box.task.drain() else { continue }
+                drained.append((box, batch))
+                for aggregate in changed {
+                    metrics.append(ProducerRecord(topic: settings.metricsTopic, key: Array(aggregate.work.utf8),
+                                                  value: aggregate.jsonLine()))
+                }
+            }
+            return (drained, metrics)
+        }
+        let records = outputs.deadLetters + metrics
+        summary.aggregatesPublished += metrics.count
+        if !records.isEmpty { try await producer.sendAll(records) }
+        for (box, batch) in drained { try box.task.commit(batch) }
+    }
+
+    private func commitOffsets(_ consumer: KafkaConsumer) async throws {
+        let offsets = tasks.withLock { tasks in
+            tasks.values.flatMap { box in box.task.offsets.map { TopicPartitionOffset($0.key, box.task.partition, offset: $0.value) } }
+        }
+        guard !offsets.isEmpty else { return }
+        do {
+            try await consumer.commit(offsets)
+        } catch {
+            // Offsets in Kafka only serve lag monitoring; the state store holds the real ones.
+            logger.warning("offset commit failed: \(error)")
+        }
+    }
+
+    // MARK: - Partition ownership
+
+    /// Runs on the consumer's thread (inside poll or close), or directly for a manual assignment.
+    @discardableResult
+    private func rebalance(_ event: RebalanceEvent) -> [TopicPartitionOffset] {
+        switch event {
+        case .assigned(let partitions):
+            var starts: [TopicPartitionOffset] = []
+            for number in Set(partitions.map(\.partition)).sorted() {
+                let box: TaskBox
+                if let open = tasks.withLock({ $0[number] }) {
+                    box = open
+                } else {
+                    do {
+                        let task = try PartitionTask.open(directory: settings.stateDirectory, partition: number,
+                                                          rules: settings.rules, logger: logger)
+                        box = TaskBox(task)
+                        tasks.withLock { $0[number] = box }
+                        logger.info("partition \(number) loaded", metadata: [
+                            "processor.partition": "\(number)", "processor.records": "\(task.engine.recordCount)"])
+                    } catch {
+                        // Without its state the partition cannot be processed; reading it would lose data.
+                        logger.critical("cannot open the state of partition \(number): \(error)")
+                        continue
+                    }
+                }
+                for partition in partitions where partition.partition == number {
+                    starts.append(TopicPartitionOffset(partition, offset: box.task.startOffset(for: partition.topic)))
+                }
+            }
+            return starts
+        case .revoked(let partitions):
+            let numbers = Set(partitions.map(\.partition))
+            let closing = tasks.withLock { tasks in numbers.compactMap { tasks.removeValue(forKey: $0) } }
+            for box in closing { box.task.close() }
+            return []
+        }
+    }
+
+    private func closeAllTasks() {
+        let all = tasks.withLock { tasks in
+            defer { tasks.removeAll() }
+            return Array(tasks.values)
+        }
+        for box in all { box.task.close() }
+    }
+}
+
+/// A partition task is used by one thread at a time: the processing loop, or the consumer's thread
+/// during a rebalance, which happens inside the loop's own poll.
+final class TaskBox: @unchecked Sendable {
+    let task: PartitionTask
+    init(_ task: PartitionTask) { self.task = task }
+}
+
+public struct ProcessorError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

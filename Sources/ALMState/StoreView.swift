@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+
+/// Reads of one committed state of a partition: every call on one view sees the same transaction,
+/// so offsets, records and aggregates read through it always agree, even while a writer commits.
+/// Valid only inside the `PartitionStore.read` closure that received it; do not keep it.
+public struct StoreView {
+    let db: Database
+    let path: String
+
+    public func offsets() throws(StoreError) -> [String: Int64] {
+        try namedIntegers(sql: "SELECT topic, next_offset FROM offsets", what: "read offsets")
+    }
+
+    public func counters() throws(StoreError) -> [String: Int64] {
+        try namedIntegers(sql: "SELECT name, value FROM counters", what: "read counters")
+    }
+
+    /// Every record, in key order (bytewise, shorter first on a common prefix). Errors of `body` are
+    /// rethrown as they are; the store's own are `StoreError`s.
+    public func forEachRecord(_ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void) throws {
+        try forEachRow(
+            sql: "SELECT key, value FROM records ORDER BY key", what: "read records",
+            decode: { row in (try Self.bytes(row, 0), try Self.bytes(row, 1)) }, body)
+    }
+
+    /// Counts the records (a scan of the table: SQLite keeps no row count).
+    public func recordCount() throws(StoreError) -> Int {
+        try guarded("count records") { try Int.fetchOne(db, sql: "SELECT count(*) FROM records") ?? 0 }
+    }
+
+    /// Every aggregate, sorted by work id in UTF-8 byte order (SQLite's BINARY collation).
+    public func forEachAggregate(_ body: (_ work: String, _ line: [UInt8]) throws -> Void) throws {
+        try forEachRow(
+            sql: "SELECT work, line FROM aggregates ORDER BY work", what: "read aggregates",
+            decode: { row in (try row.decode(String.self, atIndex: 0), try Self.bytes(row, 1)) }, body)
+    }
+
+    /// The line stored for `work` (matched byte for byte), or nil.
+    public func aggregate(work: String) throws(StoreError) -> [UInt8]? {
+        try guarded("read aggregate") {
+            let statement = try db.cachedStatement(sql: "SELECT line FROM aggregates WHERE work = ?")
+            guard let row = try Row.fetchOne(statement, arguments: [work]) else { return nil }
+            return try Self.bytes(row, 0)
+        }
+    }
+
+    // MARK: - Helpers
+
+    private func namedIntegers(sql: String, what: String) throws(StoreError) -> [String: Int64] {
+        try guarded(what) {
+            var result: [String: Int64] = [:]
+            let rows = try Row.fetchCursor(db, sql: sql)
+            while let row = try rows.next() {
+                result[try row.decode(String.self, atIndex: 0)] = try row.decode(Int64.self, atIndex: 1)
+            }
+            return result
+        }
+    }
+
+    /// Runs `body` on each decoded row: a failure of the database or of decoding is wrapped into a
+    /// `StoreError`, an error of `body` passes through untouched.
+    private func forEachRow<First, Second>(
+        sql: String, what: String, decode: (Row) throws -> (First, Second),
+        _ body: (First, Second) throws -> Void
+    ) throws {
+        let rows = try guarded(what) { try Row.fetchCursor(db.cachedStatement(sql: sql)) }
+        while let (first, second) = try guarded(what, { try rows.next().map(decode) }) {
+            try body(first, second)
+        }
+    }
+
+    func guarded<T>(_ what: String, _ body: () throws -> T) throws(StoreError) -> T {
+        do {
+            return try body()
+        } catch {
+            throw StoreError.wrapping(error, path: path, context: what)
+        }
+    }
+
+    /// Copies the blob of column `index` of a live row; an SQLite NULL (never written by `commit`)
+    /// reads as no bytes.
+    private static func bytes(_ row: Row, _ index: Int) throws -> [UInt8] {
+        try row.withUnsafeData(atIndex: index) { data in data.map { [UInt8]($0) } ?? [] }
+    }
+}

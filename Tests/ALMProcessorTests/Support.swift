@@ -1,0 +1,113 @@
+import ALMAggregation
+import ALMCore
+import ALMProcessor
+import ALMRuntime
+import ALMSnapshot
+import ALMWorkload
+import DevBroker
+import Foundation
+import Kafka
+import Logging
+
+let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let declarations = try! TopicDeclarations.load(file: projectRoot.appendingPathComponent("topics.yaml"))
+let rules = try! ALMConfiguration(topicsFile: "topics.yaml").aggregationRulesFromProject()
+
+let testLogger: Logger = {
+    var logger = Logger(label: "alm.test")
+    logger.logLevel = ProcessInfo.processInfo.environment["ALM_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    return logger
+}()
+
+extension ALMConfiguration {
+    func aggregationRulesFromProject() throws -> AggregationRules {
+        var copy = self
+        copy.processor.robotsFile = projectRoot.appendingPathComponent("data/counter-robots/COUNTER_Robots_list.json").path
+        return try copy.aggregationRules()
+    }
+}
+
+/// A scratch directory removed at the end of the test.
+func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("alm-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url)
+}
+
+/// A dev broker with every declared topic applied.
+func withPipelineBroker<T>(_ name: String = #function, _ body: (DevBroker) async throws -> T) async throws -> T {
+    try await DevBroker.withTemporary(projectRoot: projectRoot, name: name) { broker in
+        let admin = try KafkaAdmin(configuration: broker.kafka, logger: testLogger)
+        _ = try await TopicApplier(admin: admin, logger: testLogger).apply(declarations)
+        await admin.close()
+        return try await body(broker)
+    }
+}
+
+extension DevBroker {
+    var kafka: KafkaConfiguration { KafkaConfiguration(["bootstrap.servers": bootstrapServers]) }
+
+    /// Produces the records in batches; returns how many.
+    @discardableResult
+    func produce(_ records: [ProducerRecord]) async throws -> Int {
+        let producer = try KafkaProducer(configuration: kafka, logger: testLogger)
+        for start in stride(from: 0, to: records.count, by: 10_000) {
+            try await producer.sendAll(Array(records[start..<min(start + 10_000, records.count)]))
+        }
+        try await producer.close()
+        return records.count
+    }
+
+    func produce(_ workload: WorkloadSpec) async throws -> [WorkloadRecord] {
+        let records = Workload(workload).all()
+        try await produce(records.map { ProducerRecord(topic: $0.topic, key: $0.key, value: $0.value) })
+        return records
+    }
+
+    func processorSettings(state: URL, group: String = "alm-processor-test") -> ProcessorSettings {
+        var settings = ProcessorSettings(
+            kafka: kafka.merging(KafkaConfiguration(["session.timeout.ms": "6000", "heartbeat.interval.ms": "500"])),
+            declarations: declarations, stateDirectory: state, rules: rules)
+        settings.groupID = group
+        settings.untilEnd = true
+        return settings
+    }
+
+    /// Every record of a topic, read directly from the beginning to its end.
+    func readAll(topic: String, partitions: Int32) async throws -> [ConsumerRecord] {
+        let consumer = try KafkaConsumer(
+            configuration: kafka.merging(KafkaConfiguration(["group.id": "reader-\(UUID().uuidString)", "enable.partition.eof": "true"])),
+            logger: testLogger)
+        let all = (0..<partitions).map { TopicPartition(topic, $0) }
+        try consumer.assign(all.map { TopicPartitionOffset($0, offset: TopicPartitionOffset.beginning) })
+        var records: [ConsumerRecord] = [], ended: Set<TopicPartition> = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ended != Set(all), ContinuousClock.now < deadline {
+            let batch = try await consumer.poll(timeout: .milliseconds(200))
+            records += batch.records
+            for record in batch.records { ended.remove(record.topicPartition) }
+            ended.formUnion(batch.endOfPartition.map(\.topicPartition))
+        }
+        await consumer.close()
+        return records
+    }
+}
+
+/// The numbers a snapshot would hold, from the state directory, as works.jsonl text.
+func snapshotText(_ state: URL) throws -> String {
+    try StateSnapshot.collect(stateDirectory: state).works
+        .sorted { utf8Less($0.work, $1.work) }
+        .map { String(decoding: $0.jsonLine(), as: UTF8.self) }
+        .joined(separator: "\n")
+}
+
+/// The same numbers computed without Kafka: the valid records applied to one engine per partition.
+func expectedText(_ records: [WorkloadRecord]) -> String {
+    let engine = PartitionEngine(rules: rules)
+    for record in records where !record.isMalformed {
+        engine.apply(try! ALMCore.RawEventDecoder.decode(record.value))
+    }
+    return engine.allAggregates().sorted { utf8Less($0.work, $1.work) }
+        .map { String(decoding: $0.jsonLine(), as: UTF8.self) }.joined(separator: "\n")
+}
