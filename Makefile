@@ -14,6 +14,7 @@ build: setup
 
 test: setup
 	swift build --build-tests
+	swift build --product alm
 	swift test --skip-build
 
 demo: build

@@ -1,0 +1,89 @@
+import ALMProcessor
+import ALMSnapshot
+import ALMWorkload
+import DevBroker
+import Foundation
+import Kafka
+import Testing
+
+@Suite("alm process survives kill -9", .serialized)
+struct CrashTests {
+    static let alm = projectRoot.appendingPathComponent(".build/debug/alm")
+
+    @Test("killed with SIGKILL at random points of a 200 000-record run and restarted: the final snapshot is identical",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: alm.path), "needs .build/debug/alm (make test builds it)"))
+    func killNineAndRestart() async throws {
+        try await withPipelineBroker { broker in
+            try await withTemporaryDirectory { dir in
+                _ = try await broker.produce(WorkloadSpec(records: 200_000, works: 20_000, seed: 42))
+
+                // The uninterrupted run.
+                let reference = dir.appendingPathComponent("reference")
+                _ = try await Processor(settings: broker.processorSettings(state: reference, group: "reference"), logger: testLogger).run()
+                let expected = try snapshotFiles(state: reference, snapshots: dir.appendingPathComponent("reference-snapshots"))
+
+                // The same input, processed by the alm binary that is killed again and again.
+                let state = dir.appendingPathComponent("crashed")
+                let snapshots = dir.appendingPathComponent("crashed-snapshots")
+                var rng = SeededGenerator(state: 2026)
+                var killsWhileRunning = 0
+                for attempt in 0..<8 {
+                    let process = try runProcessor(broker: broker, state: state, snapshots: snapshots, group: "crash-\(attempt)")
+                    let delay = 1_500 + Int(rng.next() % 4_500)
+                    try await Task.sleep(for: .milliseconds(delay))
+                    if process.isRunning {
+                        kill(process.processIdentifier, SIGKILL)
+                        killsWhileRunning += 1
+                    }
+                    process.waitUntilExit()
+                }
+                let last = try runProcessor(broker: broker, state: state, snapshots: snapshots, group: "crash-final")
+                last.waitUntilExit()
+                #expect(last.terminationStatus == 0)
+                #expect(killsWhileRunning >= 5, "most kills hit a running processor (\(killsWhileRunning))")
+
+                let latest = try #require(try SnapshotWriter(root: snapshots, retain: 10).latest())
+                for name in [SnapshotWriter.jsonLinesFile, SnapshotWriter.csvFile] {
+                    let crashed = try Data(contentsOf: latest.directory.appendingPathComponent(name))
+                    #expect(crashed == expected[name], "\(name) identical to the uninterrupted run's")
+                }
+            }
+        }
+    }
+
+    private func runProcessor(broker: DevBroker, state: URL, snapshots: URL, group: String) throws -> Process {
+        let process = Process()
+        process.executableURL = Self.alm
+        process.currentDirectoryURL = projectRoot
+        process.arguments = [
+            "process", "--until-end", "--state-dir", state.path, "--snapshot-dir", snapshots.path,
+            "--topics", projectRoot.appendingPathComponent("topics.yaml").path, "--log-level", "error",
+            "-X", "bootstrap.servers=\(broker.bootstrapServers)", "-X", "group.id=\(group)",
+            "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    private func snapshotFiles(state: URL, snapshots: URL) throws -> [String: Data] {
+        let snapshot = try StateSnapshot.collect(stateDirectory: state)
+        let (directory, _) = try SnapshotWriter(root: snapshots, retain: 1)
+            .write(snapshot.works, inputOffsets: snapshot.inputOffsets, recordCounts: snapshot.counters)
+        return try Dictionary(uniqueKeysWithValues: [SnapshotWriter.jsonLinesFile, SnapshotWriter.csvFile].map {
+            ($0, try Data(contentsOf: directory.appendingPathComponent($0)))
+        })
+    }
+}
+
+/// SplitMix64, so the kill points are the same on every run.
+struct SeededGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
