@@ -149,7 +149,7 @@ func daysInMonth(year: Int, month: Int) -> Int {
 }
 
 /// Days from 1970-01-01 to the given date (Howard Hinnant's `days_from_civil`).
-func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+public func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
     let shiftedYear = month <= 2 ? year - 1 : year
     let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
     let yearOfEra = shiftedYear - era * 400
@@ -159,7 +159,7 @@ func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
 }
 
 /// The inverse of `daysSinceEpoch` (Hinnant's `civil_from_days`).
-func civilDate(daysSinceEpoch days: Int64) -> (year: Int, month: Int, day: Int) {
+public func civilDate(daysSinceEpoch days: Int64) -> (year: Int, month: Int, day: Int) {
     let shifted = Int(days) + 719_468
     let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
     let dayOfEra = shifted - era * 146_097

@@ -1,3 +1,4 @@
+import ALMCore
 /// Writes one raw event's JSON straight into bytes, in the canonical member order of
 /// `RawEvent.encodedJSON()` (schema_version, kind, id, source, work, obj, subj, metric, value, period,
 /// action, occurred_at, observed_at, session, agent, meta), so a record whose `work` is already
@@ -210,7 +211,7 @@ struct Instant: Comparable, Hashable, Sendable {
     }
 
     init(year: Int, month: Int, day: Int, seconds: Int64 = 0) {
-        milliseconds = (daysSinceEpoch(year: year, month: month, day: day) * 86_400 + seconds) * 1000
+        milliseconds = (Int64(daysSinceEpoch(year: year, month: month, day: day)) * 86_400 + seconds) * 1000
     }
 
     static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.milliseconds < rhs.milliseconds }
@@ -256,25 +257,3 @@ struct Month: Comparable, Hashable, Sendable {
     static func < (lhs: Month, rhs: Month) -> Bool { lhs.index < rhs.index }
 }
 
-/// Days from 1970-01-01 to a proleptic Gregorian date (Hinnant's `days_from_civil`).
-func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int64 {
-    let shiftedYear = month <= 2 ? year - 1 : year
-    let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
-    let yearOfEra = shiftedYear - era * 400
-    let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-    let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-    return Int64(era * 146_097 + dayOfEra - 719_468)
-}
-
-/// The inverse of `daysSinceEpoch` (Hinnant's `civil_from_days`).
-func civilDate(daysSinceEpoch days: Int64) -> (year: Int, month: Int, day: Int) {
-    let shifted = Int(days) + 719_468
-    let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
-    let dayOfEra = shifted - era * 146_097
-    let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-    let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-    let shiftedMonth = (5 * dayOfYear + 2) / 153
-    let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-    let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-    return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-}
