@@ -8,16 +8,16 @@ import Darwin
 
 /// SplitMix64 (Steele, Lea and Flood, 2014): a tiny, fast generator whose whole state is one `UInt64`.
 /// The workload draws every choice from one of these, in a fixed order, so a seed fixes every byte.
-/// (No `SystemRandomNumberGenerator`, no Foundation, no clock.)
-struct SplitMix64 {
-    private(set) var state: UInt64
+/// (No `SystemRandomNumberGenerator`, no Foundation, no clock.) Tests use it for seeded choices too.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public private(set) var state: UInt64
 
-    init(seed: UInt64) {
+    public init(seed: UInt64) {
         state = seed
     }
 
     @inline(__always)
-    mutating func next() -> UInt64 {
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         return mix64(state)
     }

@@ -25,7 +25,7 @@ struct CrashTests {
                 // The same input, processed by the alm binary that is killed again and again.
                 let state = dir.appendingPathComponent("crashed")
                 let snapshots = dir.appendingPathComponent("crashed-snapshots")
-                var rng = SeededGenerator(state: 2026)
+                var rng = SplitMix64(seed: 2026)  // the same kill points on every run
                 var killsWhileRunning = 0
                 for attempt in 0..<8 {
                     let process = try runProcessor(broker: broker, state: state, snapshots: snapshots, group: "crash-\(attempt)")
@@ -76,14 +76,3 @@ struct CrashTests {
     }
 }
 
-/// SplitMix64, so the kill points are the same on every run.
-struct SeededGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
