@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         .systemLibrary(
@@ -42,7 +43,10 @@ let package = Package(
         // Pure logic: event model, validation, identifier normalisation. No Kafka, no I/O.
         .target(name: "ALMCore"),
         // Pure aggregation: the counting rules of design.md applied to one partition's records.
-        .target(name: "ALMAggregation", dependencies: ["ALMCore"]),
+        .target(
+            name: "ALMAggregation",
+            dependencies: ["ALMCore", .product(name: "HeapModule", package: "swift-collections")]
+        ),
         // The embedded state store: one SQLite database per partition, state and offsets in one transaction.
         .target(name: "ALMState", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Snapshots on disk: works.jsonl, works.csv, manifest.json, written atomically, pruned.

@@ -1,4 +1,5 @@
 import ALMCore
+import HeapModule
 
 /// The counting rules of design.md, applied to the records of one partition. The result depends only
 /// on the set of records applied, never on their order or on duplicates:
@@ -13,17 +14,28 @@ import ALMCore
 ///   the greater encoding.
 /// - `count`: per (work, source, metric, period) likewise; a metric's number is the sum over periods.
 ///
-/// The engine keeps only deciding records (and per work the earliest and latest record time), and
-/// maintains the aggregates incrementally; `recomputedAggregate` derives them from scratch instead,
-/// which the tests use to check the increments.
+/// The engine keeps only deciding records and the aggregates, which it maintains incrementally;
+/// `recomputedAggregate` derives them from scratch instead, which the tests use to check the increments.
+///
+/// With `rules.usageLatenessMicroseconds` set, usage state is bounded (see PartitionEngine+Horizon.swift):
+/// `admit` rejects usage records older than the source's horizon, and usage records whose window can no
+/// longer change are forgotten. Their contribution stays in the aggregates, which are therefore stored
+/// and restored alongside the deciding records rather than recomputed from them.
 public final class PartitionEngine {
     public let rules: AggregationRules
 
-    private var decided: [StateKey: RawEvent] = [:]
-    private var windows: [StateKey: [WindowEntry]] = [:]
-    private var works: [WorkKey: WorkState] = [:]
-    private var dirtyRecords: Set<StateKey> = []
-    private var dirtyWorks: Set<WorkKey> = []
+    var decided: [StateKey: RawEvent] = [:]
+    var windows: [StateKey: [WindowEntry]] = [:]
+    var works: [WorkKey: WorkState] = [:]
+    var dirtyRecords: Set<StateKey> = []
+    var dirtyWorks: Set<WorkKey> = []
+    /// Records forgotten since the last drain, to delete from the store.
+    var evictedRecords: Set<StateKey> = []
+    /// Per source: the latest usage event time seen (capped by its `observed_at`).
+    var watermarks: [String: Int64] = [:]
+    /// Per source: when each held usage record may be forgotten (lazily cleaned: an entry whose record
+    /// has been replaced is skipped when it comes up).
+    var expiryQueues: [String: Heap<Expiry>] = [:]
 
     public init(rules: AggregationRules) {
         self.rules = rules
@@ -35,14 +47,21 @@ public final class PartitionEngine {
 
     /// Applies one valid record. Returns false when it changed nothing (a duplicate, or a record
     /// that loses to the one already deciding).
+    /// Ignores the usage horizon: `admit` is the processor's entry point.
     @discardableResult
     public func apply(_ record: RawEvent) -> Bool {
         let work = WorkKey(text: record.work)
         let sawNew = noteSeen(work, at: recordTime(record))
         let key = stateKey(of: record)
+        let usage = isUsage(record)
+        if usage { forgetIfExpired(key) }
         if let current = decided[key], !beats(record, current) { return sawNew }
         let previous = decided.updateValue(record, forKey: key)
         dirtyRecords.insert(key)
+        if usage {
+            evictedRecords.remove(key)
+            scheduleExpiry(of: key, record: record)
+        }
         let before = previous.map(effect(of:)) ?? .none
         let after = effect(of: record)
         apply(from: before, to: after, replacing: previous, with: record)
@@ -60,47 +79,59 @@ public final class PartitionEngine {
 
     // MARK: - Persistence
 
-    /// What changed since the last call: the state records to upsert (key, value) and the works whose
-    /// aggregate changed. Values are the canonical JSON of a deciding record, or for `.seen` keys two
-    /// big-endian Int64 (earliest, latest microseconds).
-    public func drainChanges() -> (records: [(key: StateKey, value: [UInt8])], works: [WorkAggregate]) {
-        var records: [(key: StateKey, value: [UInt8])] = []
-        records.reserveCapacity(dirtyRecords.count)
+    /// What changed since the last call: the state records to upsert (key, value) and to delete, and
+    /// the works whose aggregate changed. Values are the canonical JSON of a deciding record, or for
+    /// `.watermark` keys a big-endian Int64 (microseconds).
+    public func drainChanges() -> EngineChanges {
+        var changes = EngineChanges()
+        changes.upserts.reserveCapacity(dirtyRecords.count)
         for key in dirtyRecords {
-            if key.kind == .seen {
-                guard let work = key.fields?.first, let state = works[WorkKey(text: work)] else { continue }
-                records.append((key, encodeSeen(state.firstSeen, state.lastSeen)))
+            if key.kind == .watermark {
+                guard let source = key.fields?.first, let time = watermarks[source] else { continue }
+                changes.upserts.append((key, encodeInt64(time)))
             } else if let record = decided[key] {
-                records.append((key, record.encodedJSON()))
+                changes.upserts.append((key, record.encodedJSON()))
             }
         }
-        let changed = dirtyWorks.compactMap { work in works[work].map { $0.aggregate(work: work.text) } }
-        dirtyRecords.removeAll(keepingCapacity: true)
-        dirtyWorks.removeAll(keepingCapacity: true)
-        return (records, changed)
+        changes.deletes = Array(evictedRecords)
+        changes.works = dirtyWorks.compactMap { work in works[work].map { $0.aggregate(work: work.text) } }
+        discardChanges()
+        return changes
     }
 
     /// Forgets pending changes (after a restore, whose records are already stored).
     public func discardChanges() {
         dirtyRecords.removeAll(keepingCapacity: true)
         dirtyWorks.removeAll(keepingCapacity: true)
+        evictedRecords.removeAll(keepingCapacity: true)
     }
 
-    /// Re-applies one stored state record (from `drainChanges`) while loading a partition.
+    /// Loads one stored aggregate (from `drainChanges().works`) while restoring a partition.
+    public func restoreAggregate(_ aggregate: WorkAggregate) {
+        works[WorkKey(text: aggregate.work)] = WorkState(aggregate)
+    }
+
+    /// Loads one stored state record (from `drainChanges().upserts`) while restoring a partition. The
+    /// aggregates are restored separately: held records no longer imply them once usage records have
+    /// been forgotten.
     public func restore(key: StateKey, value: [UInt8]) throws(RestoreError) {
         switch key.kind {
-        case .seen:
-            guard let work = key.fields?.first, let (first, last) = decodeSeen(value) else {
-                throw RestoreError("malformed seen entry")
+        case .watermark:
+            guard let source = key.fields?.first, let time = decodeInt64(value) else {
+                throw RestoreError("malformed watermark entry")
             }
-            _ = noteSeen(WorkKey(text: work), at: first)
-            _ = noteSeen(WorkKey(text: work), at: last)
+            watermarks[source] = time
         case .event, .total, .count:
+            let record: RawEvent
             do {
-                apply(try RawEventDecoder.decode(value))
+                record = try RawEventDecoder.decode(value)
             } catch {
                 throw RestoreError("stored record does not decode: \(error)")
             }
+            guard stateKey(of: record) == key else { throw RestoreError("stored record does not match its key") }
+            decided[key] = record
+            if isUsage(record) { scheduleExpiry(of: key, record: record) }
+            if case .window(let windowKey, let entry) = effect(of: record) { insertEntry(entry, into: windowKey) }
         case .window, nil:
             throw RestoreError("unknown state key kind \(key.bytes.first.map(String.init) ?? "none")")
         }
@@ -108,7 +139,7 @@ public final class PartitionEngine {
 
     // MARK: - Rules
 
-    private func stateKey(of record: RawEvent) -> StateKey {
+    func stateKey(of record: RawEvent) -> StateKey {
         switch record.kind {
         case .event: StateKey(.event, record.source, record.id ?? "", record.work)
         case .total: StateKey(.total, record.work, record.source, record.metric)
@@ -132,18 +163,18 @@ public final class PartitionEngine {
         return current.encodedJSON().lexicographicallyPrecedes(candidate.encodedJSON())
     }
 
-    private func recordTime(_ record: RawEvent) -> Int64 {
+    func recordTime(_ record: RawEvent) -> Int64 {
         record.kind == .event ? (record.occurredAt ?? record.observedAt).microsecondsSinceEpoch
                               : record.observedAt.microsecondsSinceEpoch
     }
 
-    private enum Effect {
+    enum Effect {
         case none
         case direct(Contribution)
         case window(StateKey, WindowEntry)
     }
 
-    private func effect(of record: RawEvent) -> Effect {
+    func effect(of record: RawEvent) -> Effect {
         switch record.kind {
         case .event:
             guard record.action == .add else { return .none }
@@ -152,7 +183,7 @@ public final class PartitionEngine {
             if let session = record.session {
                 return .window(StateKey(.window, record.source, session, record.work, record.metric),
                                WindowEntry(time: time, id: Array((record.id ?? "").utf8), value: record.value,
-                                           source: record.source, metric: record.metric))
+                                           source: record.source, metric: record.metric, recordKey: stateKey(of: record)))
             }
             return .direct(Contribution(source: record.source, metric: record.metric, month: month(of: time), value: record.value))
         case .total:
@@ -170,6 +201,7 @@ public final class PartitionEngine {
         // contribution is replaced: windows hold one session's requests for one work, a handful.
         var touched: [StateKey: [Contribution]] = [:]
         for case .window(let key, _) in [before, after] where touched[key] == nil {
+            forgetExpiredEntries(of: key)
             touched[key] = windowContributions(windows[key] ?? [])
         }
         var removals: [Contribution] = [], additions: [Contribution] = []
@@ -198,14 +230,14 @@ public final class PartitionEngine {
         return counted
     }
 
-    private func insertEntry(_ entry: WindowEntry, into key: StateKey) {
+    func insertEntry(_ entry: WindowEntry, into key: StateKey) {
         var entries = windows[key] ?? []
         let index = entries.firstIndex { entry < $0 } ?? entries.endIndex
         entries.insert(entry, at: index)
         windows[key] = entries
     }
 
-    private func removeEntry(_ entry: WindowEntry, from key: StateKey) {
+    func removeEntry(_ entry: WindowEntry, from key: StateKey) {
         guard var entries = windows[key], let index = entries.firstIndex(of: entry) else { return }
         entries.remove(at: index)
         windows[key] = entries.isEmpty ? nil : entries
@@ -219,7 +251,6 @@ public final class PartitionEngine {
         state.lastSeen = last
         works[work] = state
         dirtyWorks.insert(work)
-        dirtyRecords.insert(StateKey(.seen, work.text))
         return true
     }
 
@@ -254,12 +285,17 @@ public struct AggregationRules: Sendable {
     public var robots: RobotMatcher
     /// COUNTER R5: a request followed by another within this time (inclusive) is not counted.
     public var doubleClickWindowMicroseconds: Int64
+    /// How far behind its source's latest usage event a usage record may arrive; older ones are late.
+    /// nil keeps every usage record forever (and accepts any).
+    public var usageLatenessMicroseconds: Int64?
 
     public init(categories: CategoryMap = CategoryMap(), robots: RobotMatcher = .none,
-                doubleClickWindowMicroseconds: Int64 = 30_000_000) {
+                doubleClickWindowMicroseconds: Int64 = 30_000_000, usageLatenessMicroseconds: Int64? = nil) {
+        precondition(usageLatenessMicroseconds.map { $0 >= 0 } ?? true, "lateness must not be negative")
         self.categories = categories
         self.robots = robots
         self.doubleClickWindowMicroseconds = doubleClickWindowMicroseconds
+        self.usageLatenessMicroseconds = usageLatenessMicroseconds
     }
 }
 
@@ -275,12 +311,21 @@ struct Contribution {
     let value: UInt64
 }
 
+/// What `drainChanges` hands to the store: one batch's worth.
+public struct EngineChanges {
+    public var upserts: [(key: StateKey, value: [UInt8])] = []
+    public var deletes: [StateKey] = []
+    public var works: [WorkAggregate] = []
+}
+
 struct WindowEntry: Comparable {
     let time: Int64
     let id: [UInt8]
     let value: UInt64
     let source: String
     let metric: String
+    /// The deciding record this request is (its `.event` state key).
+    let recordKey: StateKey
 
     static func < (a: WindowEntry, b: WindowEntry) -> Bool {
         a.time != b.time ? a.time < b.time : a.id.lexicographicallyPrecedes(b.id)
@@ -297,6 +342,16 @@ struct WorkState {
     var byMonth: [String: [Category: UInt64]] = [:]
     var firstSeen: Int64?
     var lastSeen: Int64?
+
+    init() {}
+
+    init(_ aggregate: WorkAggregate) {
+        sources = aggregate.sources
+        categories = aggregate.categories.filter { $0.value != 0 }
+        byMonth = aggregate.byMonth
+        firstSeen = aggregate.firstSeen?.microsecondsSinceEpoch
+        lastSeen = aggregate.lastSeen?.microsecondsSinceEpoch
+    }
 
     mutating func add(_ c: Contribution, sign: Int, categories map: CategoryMap) {
         guard c.value > 0 else { return }
@@ -326,16 +381,11 @@ func month(of microseconds: Int64) -> String {
     String(Timestamp(microsecondsSinceEpoch: microseconds)?.text.prefix(7) ?? "")
 }
 
-private func encodeSeen(_ first: Int64?, _ last: Int64?) -> [UInt8] {
-    var bytes: [UInt8] = []
-    for value in [first ?? 0, last ?? 0] {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> Int64(shift))) }
-    }
-    return bytes
+func encodeInt64(_ value: Int64) -> [UInt8] {
+    (0..<8).map { UInt8(truncatingIfNeeded: value >> Int64(56 - 8 * $0)) }
 }
 
-private func decodeSeen(_ bytes: [UInt8]) -> (Int64, Int64)? {
-    guard bytes.count == 16 else { return nil }
-    func read(_ offset: Int) -> Int64 { bytes[offset..<offset + 8].reduce(0) { $0 << 8 | Int64($1) } }
-    return (read(0), read(8))
+func decodeInt64(_ bytes: [UInt8]) -> Int64? {
+    guard bytes.count == 8 else { return nil }
+    return bytes.reduce(0) { $0 << 8 | Int64($1) }
 }

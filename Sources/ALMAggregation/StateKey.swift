@@ -9,8 +9,8 @@ public struct StateKey: Hashable, Sendable, Comparable {
         case total = 0x74
         /// (work, source, metric, period) → the newest observation of a count.
         case count = 0x63
-        /// (work) → earliest and latest record time.
-        case seen = 0x73
+        /// (source) → the latest usage event time seen, from which the usage horizon follows.
+        case watermark = 0x68
         /// (source, session, work, metric) → the usage requests of a double-click window; in memory only.
         case window = 0x77
     }

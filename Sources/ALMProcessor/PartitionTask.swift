@@ -41,6 +41,7 @@ final class PartitionTask {
         let store = try PartitionStore(directory: directory, partition: partition)
         let engine = PartitionEngine(rules: rules)
         do {
+            try store.forEachAggregate { _, line in engine.restoreAggregate(try WorkAggregate(jsonLine: line)) }
             try store.forEachRecord { key, value in try engine.restore(key: StateKey(bytes: key), value: value) }
             engine.discardChanges()
             return PartitionTask(partition: partition, engine: engine, store: store, offsets: try store.offsets())
@@ -68,11 +69,15 @@ final class PartitionTask {
 
     /// Takes what changed since the last commit: the store batch (state, aggregates, offsets and
     /// counters, to be written in one transaction) and the changed aggregates to publish.
+    /// Expired usage records are forgotten here, so their deletion is part of the same transaction.
     func drain() -> (batch: StoreBatch, changed: [WorkAggregate])? {
-        let (records, changed) = engine.drainChanges()
-        guard offsetsChanged || !records.isEmpty || !changed.isEmpty else { return nil }
+        engine.forgetExpired()
+        let changes = engine.drainChanges()
+        let changed = changes.works
+        guard offsetsChanged || !changes.upserts.isEmpty || !changes.deletes.isEmpty || !changed.isEmpty else { return nil }
         var batch = StoreBatch()
-        batch.upsertRecords = records.map { ($0.key.bytes, $0.value) }
+        batch.upsertRecords = changes.upserts.map { ($0.key.bytes, $0.value) }
+        batch.deleteRecords = changes.deletes.map(\.bytes)
         batch.upsertAggregates = changed.map { ($0.work, $0.jsonLine()) }
         batch.offsets = offsets
         batch.counterIncrements = counterIncrements

@@ -41,6 +41,8 @@ public struct ProcessorSettings: Sendable {
 public struct ProcessorSummary: Sendable, Equatable {
     public var recordsProcessed = 0
     public var recordsRejected = 0
+    /// Valid usage records that arrived after their source's horizon (sent to the dead-letter topic).
+    public var recordsLate = 0
     public var recordsSkippedAsOf = 0
     public var aggregatesPublished = 0
     public var partitions: [Int32] = []
@@ -144,7 +146,14 @@ public final class Processor: Sendable {
                 }
                 switch RecordIntake.examine(record) {
                 case .valid(let event):
-                    task.engine.apply(event)
+                    if case .late(let horizon) = task.engine.admit(event) {
+                        let (field, message) = RecordIntake.lateness(of: event, horizon: horizon)
+                        outputs.deadLetters.append(RecordIntake.deadLetter(
+                            for: record, code: "late", field: field, message: message, topic: settings.deadLetterTopic))
+                        task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_late")
+                        summary.recordsLate += 1
+                        continue
+                    }
                     task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_processed")
                     summary.recordsProcessed += 1
                 case .rejected(let code, let field, let message):

@@ -38,6 +38,14 @@ public enum RecordIntake {
         return .valid(event)
     }
 
+    /// The field and message of a late usage record's dead letter.
+    public static func lateness(of event: RawEvent, horizon: Int64) -> (field: String, message: String) {
+        let occurred = event.occurredAt?.text ?? event.observedAt.text
+        let limit = Timestamp(microsecondsSinceEpoch: horizon)?.text ?? "\(horizon) µs"
+        return ("occurred_at", "occurred_at \(occurred) is before the usage horizon \(limit) of source \(event.source) "
+            + "(its latest usage event minus processor.usage_lateness_seconds); the request can no longer be deduplicated exactly")
+    }
+
     /// The record for `alm.dlq`: the input unchanged (key and value), with where it came from and why.
     public static func deadLetter(for record: ConsumerRecord, code: String, field: String?, message: String,
                                   topic: String) -> ProducerRecord {

@@ -28,3 +28,26 @@ public struct StateSnapshot: Sendable {
         return snapshot
     }
 }
+
+/// How big a state directory is: what `alm process` reports and docs/decisions/processor.md measures.
+public struct StateSize: Sendable, Equatable {
+    public var partitions = 0
+    /// Rows of the `records` tables: deciding records and watermarks.
+    public var records = 0
+    public var works = 0
+    /// Database and WAL files.
+    public var bytes: Int64 = 0
+
+    public static func measure(stateDirectory: URL) throws -> StateSize {
+        var size = StateSize()
+        for partition in try PartitionStore.partitions(in: stateDirectory) {
+            let store = try PartitionStore(directory: stateDirectory, partition: partition, readOnly: true)
+            defer { store.close() }
+            size.partitions += 1
+            size.records += try store.recordCount()
+            try store.forEachAggregate { _, _ in size.works += 1 }
+            size.bytes += try store.fileSizeBytes()
+        }
+        return size
+    }
+}

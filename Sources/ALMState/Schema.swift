@@ -3,7 +3,8 @@ import GRDB
 
 /// The tables of a partition database and the checks `PartitionStore.init` runs on an existing file.
 enum Schema {
-    static let version: Int64 = 1
+    /// 2: stored aggregates are state (records no longer imply them once usage records expire).
+    static let version: Int64 = 2
     /// `PRAGMA application_id`: "ALMS". Marks our files for tools (`file` prints it) and tells an
     /// ALM state store apart from any other SQLite database.
     static let applicationID: Int32 = 0x414C_4D53

@@ -403,6 +403,9 @@ extension Generator {
         let agent = random.chance(spec.robotRate) ? random.pick(Vocabulary.robotAgents) : random.pick(Vocabulary.humanAgents)
         let host = random.pick(Vocabulary.accessHosts)
         var time = jitteredClock(latest: Generator.end - 2 * Instant.hour)
+        if random.chance(Mix.lateLogSession) {
+            time = clamp(time - random.inRange(3 * Instant.day...10 * Instant.day))
+        }
         let u = random.unit()
         let works = u < 0.7 ? 1 : u < 0.9 ? 2 : 3
 

@@ -17,7 +17,11 @@
 /// | pmc        | count | views, downloads (monthly)        |  6% | |
 /// | hypothesis | event | annotates                         |  4% | 2% deleted later |
 ///
-/// On top of the fresh records: `duplicateRate` byte-identical re-deliveries of recent records and
+/// Of the access sessions, 0.5% are delivered 3–10 days after they happened (a log shipped late): behind
+/// the processor's default usage horizon, so they end up in the dead-letter topic as `late`.
+///
+/// On top of the fresh records: `duplicateRate` byte-identical re-deliveries of records from the last six
+/// hours of stream time and
 /// `malformedRate` records broken in one of `MalformedKind`'s ways. About 2% of valid records spell
 /// `work` in another accepted form (`https://doi.org/10.5555/ALM.42`, `doi:10.5555/alm.42`, …); the key is
 /// always the normalised DOI.
@@ -152,6 +156,9 @@ enum Mix {
     static let restatedMonths = 0.10
     static let burstAfterRequest = 0.25
     static let downloadAfterView = 0.40
+    /// Access sessions whose log arrives days late (a server that was offline), behind the processor's
+    /// default two-day usage horizon.
+    static let lateLogSession = 0.005
 }
 
 /// A work as drawn: its popularity rank (0 = most popular) and number (`10.5555/alm.<number>`).
@@ -186,6 +193,8 @@ final class Generator {
     private var recent: [WorkloadRecord] = []
     private var recentNext = 0
     private static let recentCapacity = 8192
+    /// How far back in stream time a re-delivered record may lie.
+    static let redeliveryWindow = 6 * Instant.hour
     var scenarioOutput: [Emission] = []
     var requestNumber: Int
     /// The slot being filled (the stream clock follows it).
@@ -208,7 +217,10 @@ final class Generator {
             return malformedRecord()
         }
         if u < spec.malformedRate + spec.duplicateRate, !recent.isEmpty {
-            return recent[random.below(recent.count)]
+            // Collectors re-deliver what they sent in the last hours (a restart resends its batch).
+            let newest = recent.count < Self.recentCapacity ? recent.count - 1 : (recentNext + recent.count - 1) % recent.count
+            let back = random.below(min(recent.count, slots(forSpan: Self.redeliveryWindow)))
+            return recent[(newest - back + recent.count) % recent.count]
         }
         let record = freshRecord()
         if recent.count < Self.recentCapacity {

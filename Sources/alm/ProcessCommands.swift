@@ -30,6 +30,13 @@ struct ProcessCommand: AsyncParsableCommand {
     @OptionGroup var state: StateOptions
     @Flag(help: "Process up to the end of every partition, write a snapshot and exit (batch mode).")
     var untilEnd = false
+    @Option(help: ArgumentHelp("Write a snapshot every this many seconds while running (overrides snapshots.interval_seconds; 0: none).",
+                               valueName: "seconds"))
+    var snapshotInterval: Int?
+
+    func validate() throws {
+        if let snapshotInterval, snapshotInterval < 0 { throw ValidationError("--snapshot-interval must be 0 or more") }
+    }
 
     func run() async throws {
         let configuration = try options.loadConfiguration()
@@ -43,7 +50,7 @@ struct ProcessCommand: AsyncParsableCommand {
 
         let stop = StopSignal()
         stop.install()
-        let interval = configuration.snapshots.intervalSeconds
+        let interval = snapshotInterval ?? configuration.snapshots.intervalSeconds
         let periodic = interval > 0 ? Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(interval))
@@ -60,8 +67,12 @@ struct ProcessCommand: AsyncParsableCommand {
 
         let summary = try await Processor(settings: settings, logger: logger).run { stop.requested }
         periodic?.cancel()
-        print("processed \(summary.recordsProcessed) records, rejected \(summary.recordsRejected) to \(settings.deadLetterTopic), "
+        print("processed \(summary.recordsProcessed) records, rejected \(summary.recordsRejected) invalid and "
+              + "\(summary.recordsLate) late to \(settings.deadLetterTopic), "
               + "published \(summary.aggregatesPublished) aggregates, partitions \(summary.partitions.count)")
+        let size = try StateSize.measure(stateDirectory: state.stateURL)
+        print("state \(state.stateURL.path): \(size.records) records, \(size.works) works, "
+              + "\(size.bytes / 1024) KiB in \(size.partitions) partitions")
         if untilEnd || interval > 0 {
             let (directory, manifest) = try writeSnapshot(from: state.stateURL, with: writer)
             print("snapshot \(directory.path): \(manifest.works) works")
@@ -123,8 +134,12 @@ struct ReplayCommand: AsyncParsableCommand {
         let summary = try await Processor(settings: settings, logger: options.makeLogger("alm.replay")).run()
         let writer = SnapshotWriter(root: URL(fileURLWithPath: snapshotDir), retain: configuration.snapshots.retain)
         let (directory, manifest) = try writeSnapshot(from: stateURL, with: writer, asOf: asOf)
-        if !keepState { try? FileManager.default.removeItem(at: stateURL) }
-        print("replayed \(summary.recordsProcessed) records (\(summary.recordsRejected) rejected, \(summary.recordsSkippedAsOf) after --as-of)")
+        if !keepState {
+            try? FileManager.default.removeItem(at: stateURL)
+            if stateDir == nil { rmdir(stateURL.deletingLastPathComponent().path) }  // only if no other replay's state is there
+        }
+        print("replayed \(summary.recordsProcessed) records (\(summary.recordsRejected) rejected, \(summary.recordsLate) late, "
+              + "\(summary.recordsSkippedAsOf) after --as-of)")
         print("snapshot \(directory.path): \(manifest.works) works")
     }
 }

@@ -18,7 +18,8 @@ struct ReportCommand: ParsableCommand {
         let works = try data.split(separator: UInt8(ascii: "\n")).map { try WorkAggregate(jsonLine: Array($0)) }
         print("snapshot \(directory.path)")
         print("works: \(manifest.works)  records processed: \(manifest.recordCounts["records_processed"] ?? 0)  "
-              + "rejected to alm.dlq: \(manifest.recordCounts["records_rejected"] ?? 0)")
+              + "rejected to alm.dlq: \(manifest.recordCounts["records_rejected"] ?? 0) invalid, "
+              + "\(manifest.recordCounts["records_late"] ?? 0) late")
         for category in Category.allCases {
             let ranked = works.filter { $0.category(category) > 0 }
                 .sorted { ($0.category(category), $1.work) > ($1.category(category), $0.work) }

@@ -8,10 +8,8 @@ import Testing
 
 @Suite("alm process survives kill -9", .serialized)
 struct CrashTests {
-    static let alm = projectRoot.appendingPathComponent(".build/debug/alm")
-
     @Test("killed with SIGKILL at random points of a 200 000-record run and restarted: the final snapshot is identical",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: alm.path), "needs .build/debug/alm (make test builds it)"))
+          .enabled(if: FileManager.default.isExecutableFile(atPath: almBinary.path), "needs .build/debug/alm (make test builds it)"))
     func killNineAndRestart() async throws {
         try await withPipelineBroker { broker in
             try await withTemporaryDirectory { dir in
@@ -52,17 +50,8 @@ struct CrashTests {
     }
 
     private func runProcessor(broker: DevBroker, state: URL, snapshots: URL, group: String) throws -> Process {
-        let process = Process()
-        process.executableURL = Self.alm
-        process.currentDirectoryURL = projectRoot
-        process.arguments = [
-            "process", "--until-end", "--state-dir", state.path, "--snapshot-dir", snapshots.path,
-            "--topics", projectRoot.appendingPathComponent("topics.yaml").path, "--log-level", "error",
-            "-X", "bootstrap.servers=\(broker.bootstrapServers)", "-X", "group.id=\(group)",
-            "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
-        ]
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
+        let (process, _) = try broker.almProcess(
+            ["process", "--until-end", "--state-dir", state.path, "--snapshot-dir", snapshots.path], group: group)
         return process
     }
 

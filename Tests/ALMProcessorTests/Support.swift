@@ -76,10 +76,13 @@ extension DevBroker {
 
     /// Every record of a topic, read directly from the beginning to its end.
     func readAll(topic: String, partitions: Int32) async throws -> [ConsumerRecord] {
+        try await readAll((0..<partitions).map { TopicPartition(topic, $0) })
+    }
+
+    func readAll(_ all: [TopicPartition]) async throws -> [ConsumerRecord] {
         let consumer = try KafkaConsumer(
             configuration: kafka.merging(KafkaConfiguration(["group.id": "reader-\(UUID().uuidString)", "enable.partition.eof": "true"])),
             logger: testLogger)
-        let all = (0..<partitions).map { TopicPartition(topic, $0) }
         try consumer.assign(all.map { TopicPartitionOffset($0, offset: TopicPartitionOffset.beginning) })
         var records: [ConsumerRecord] = [], ended: Set<TopicPartition> = []
         let deadline = ContinuousClock.now + .seconds(60)
@@ -102,12 +105,53 @@ func snapshotText(_ state: URL) throws -> String {
         .joined(separator: "\n")
 }
 
-/// The same numbers computed without Kafka: the valid records applied to one engine per partition.
-func expectedText(_ records: [WorkloadRecord]) -> String {
-    let engine = PartitionEngine(rules: rules)
-    for record in records where !record.isMalformed {
-        engine.apply(try! ALMCore.RawEventDecoder.decode(record.value))
+extension DevBroker {
+    /// The numbers the processor should reach, computed without it: every raw record as stored in the
+    /// broker, each partition's records in offset order, through `RecordIntake` and one engine per
+    /// partition. Also how many valid records are late.
+    func expected(asOfMilliseconds asOf: Int64? = nil) async throws -> (text: String, late: Int) {
+        let all = declarations.rawTopics.flatMap { topic in (0..<topic.partitions).map { TopicPartition(topic.name, $0) } }
+        var engines: [Int32: PartitionEngine] = [:]
+        var late = 0
+        for record in try await readAll(all) where asOf == nil || record.timestampMs! <= asOf! {
+            guard case .valid(let event) = RecordIntake.examine(record) else { continue }
+            let engine = engines[record.partition] ?? PartitionEngine(rules: rules)
+            engines[record.partition] = engine
+            if case .late = engine.admit(event) { late += 1 }
+        }
+        let text = engines.values.flatMap { $0.allAggregates() }.sorted { utf8Less($0.work, $1.work) }
+            .map { String(decoding: $0.jsonLine(), as: UTF8.self) }.joined(separator: "\n")
+        return (text, late)
     }
-    return engine.allAggregates().sorted { utf8Less($0.work, $1.work) }
-        .map { String(decoding: $0.jsonLine(), as: UTF8.self) }.joined(separator: "\n")
+
+    func expectedText() async throws -> String { try await expected().text }
+}
+
+/// The `alm` binary `make test` builds before running the tests.
+let almBinary = projectRoot.appendingPathComponent(".build/debug/alm")
+
+extension DevBroker {
+    /// `alm <arguments>` against this broker, from the project root, its standard output piped.
+    func almProcess(_ arguments: [String], group: String = "alm-cli-test") throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = almBinary
+        process.currentDirectoryURL = projectRoot
+        process.arguments = arguments + [
+            "--topics", projectRoot.appendingPathComponent("topics.yaml").path, "--log-level", "error",
+            "-X", "bootstrap.servers=\(bootstrapServers)", "-X", "group.id=\(group)",
+            "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
+        ]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        return (process, output)
+    }
+
+    /// Runs `alm <arguments>` to the end: its exit status and standard output.
+    func alm(_ arguments: [String], group: String = "alm-cli-test") throws -> (status: Int32, output: String) {
+        let (process, pipe) = try almProcess(arguments, group: group)
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
 }

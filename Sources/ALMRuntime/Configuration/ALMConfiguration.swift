@@ -19,6 +19,8 @@ public struct ALMConfiguration: Sendable, Equatable {
         /// source → metric → category name, or "none" to leave the metric uncategorised for the source.
         public var categoryOverrides: [String: [String: String]] = [:]
         public var batchRecords = 5_000
+        /// How far behind its source's latest usage event a usage record may arrive before it is late.
+        public var usageLatenessSeconds = 172_800
     }
 
     public struct SnapshotOptions: Sendable, Equatable {
@@ -69,7 +71,14 @@ public struct ALMConfiguration: Sendable, Equatable {
                     switch name {
                     case "group_id": configuration.processor.groupID = try YAMLDocument.scalar(node, at: at)
                     case "robots_file": configuration.processor.robotsFile = try YAMLDocument.scalar(node, at: at)
-                    case "batch_records": configuration.processor.batchRecords = try YAMLDocument.integer(node, at: at)
+                    case "batch_records":
+                        configuration.processor.batchRecords = try YAMLDocument.integer(node, at: at)
+                        guard configuration.processor.batchRecords >= 1 else { throw ConfigurationError("\(at): must be at least 1") }
+                    case "usage_lateness_seconds":
+                        configuration.processor.usageLatenessSeconds = try YAMLDocument.integer(node, at: at)
+                        guard (0...365 * 86_400).contains(configuration.processor.usageLatenessSeconds) else {
+                            throw ConfigurationError("\(at): must lie in 0...31536000 (a year)")
+                        }
                     case "categories":
                         for (source, metrics) in try YAMLDocument.mapping(node, at: at) {
                             for (metric, category) in try YAMLDocument.mapping(metrics, at: "\(at).\(source)") {
@@ -77,7 +86,7 @@ public struct ALMConfiguration: Sendable, Equatable {
                                     try YAMLDocument.scalar(category, at: "\(at).\(source).\(metric)")
                             }
                         }
-                    default: throw ConfigurationError("\(at): unknown key (known: batch_records, categories, group_id, robots_file)")
+                    default: throw ConfigurationError("\(at): unknown key (known: batch_records, categories, group_id, robots_file, usage_lateness_seconds)")
                     }
                 }
             case "snapshots":

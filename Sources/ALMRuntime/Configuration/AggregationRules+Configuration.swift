@@ -28,6 +28,7 @@ extension ALMConfiguration {
         } catch {
             throw ConfigurationError("\(path): \(error)")
         }
-        return AggregationRules(categories: categories, robots: robots)
+        return AggregationRules(categories: categories, robots: robots,
+                                usageLatenessMicroseconds: Int64(processor.usageLatenessSeconds) * 1_000_000)
     }
 }
