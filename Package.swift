@@ -54,6 +54,11 @@ let package = Package(
             name: "ALMSnapshot",
             dependencies: ["ALMAggregation", "ALMCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Collectors' pure half: source responses -> raw events (no network, no Kafka).
+        .target(
+            name: "ALMCollectors",
+            dependencies: ["ALMCore", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         // A seeded, realistic workload of raw records (demo, tests, benchmark).
         .target(name: "ALMWorkload", dependencies: ["ALMCore"]),
         // Starts and stops the development broker (Tansu) as a child process.
@@ -78,7 +83,7 @@ let package = Package(
         .executableTarget(
             name: "alm",
             dependencies: [
-                "ALMRuntime", "ALMCore", "Kafka", "DevBroker", "ALMProcessor", "ALMWorkload", "ALMSnapshot",
+                "ALMRuntime", "ALMCore", "Kafka", "DevBroker", "ALMProcessor", "ALMWorkload", "ALMSnapshot", "ALMCollectors",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -86,6 +91,7 @@ let package = Package(
         .testTarget(name: "ALMCoreTests", dependencies: ["ALMCore"]),
         .testTarget(name: "ALMAggregationTests", dependencies: ["ALMAggregation", "ALMCore"]),
         .testTarget(name: "ALMStateTests", dependencies: ["ALMState"]),
+        .testTarget(name: "ALMCollectorsTests", dependencies: ["ALMCollectors", "ALMCore"]),
         .testTarget(name: "ALMWorkloadTests", dependencies: ["ALMWorkload", "ALMCore"]),
         .testTarget(
             name: "ALMProcessorTests",
