@@ -2,10 +2,15 @@
 public enum CollectorRegistry {
     public static let parsers: [any ResponseParser] = [
         CrossrefWorkParser(),
+        CrossrefForwardLinksParser(),
+        CrossrefOpenURLParser(),
         OpenAlexWorkParser(),
         EuropePMCCitationsParser(),
         DataCiteDOIParser(),
         RedditSearchParser(),
+        PubMedCitingParser(),
+        PMCUsageReportParser(),
+        PLOSCounterParser(),
     ]
 
     public static var sources: [String] {

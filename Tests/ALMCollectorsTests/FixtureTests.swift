@@ -79,3 +79,75 @@ struct MalformedResponseTests {
         #expect(parseError(EuropePMCCitationsParser(), #"{"hitCount":0}"#, work: nil)?.kind == .workRequired)
     }
 }
+
+@Suite("collectors: recorded XML responses")
+struct XMLFixtureTests {
+    @Test("crossref cited-by: 31 citing works, the first 10.3758/s13423-011-0070-4 from 2011; none in the empty answer")
+    func crossrefForwardLinks() throws {
+        let events = try parse(CrossrefForwardLinksParser(), "crossref/cited-by-forward-links.xml", work: "10.1371/journal.pone.0043007")
+        #expect(events.count == 31)
+        #expect(events.allSatisfy { $0.metric == "cites" && $0.kind == .event && $0.work == "10.1371/journal.pone.0043007" })
+        #expect(events[0].subj == "https://doi.org/10.3758/s13423-011-0070-4")
+        #expect(events[0].id == "crossref:cites:10.3758/s13423-011-0070-4:10.1371/journal.pone.0043007")
+        #expect(events[0].occurredAt?.text == "2011-01-01T00:00:00Z")
+        #expect(Set(events.compactMap(\.id)).count == 31)
+        #expect(try parse(CrossrefForwardLinksParser(), "crossref/cited-by-forward-links-empty.xml", work: nil).isEmpty)
+    }
+
+    @Test("crossref OpenURL: fl_count 13")
+    func crossrefOpenURL() throws {
+        let events = try parse(CrossrefOpenURLParser(), "crossref/openurl-fl-count.xml", work: "10.1007/s00248-010-9734-2")
+        #expect(events.map(\.work) == ["10.1007/s00248-010-9734-2"])
+        #expect(totals(events) == ["cites": 13])
+    }
+
+    @Test("pubmed: 13 PMCIDs, 12 distinct, 12 cites events; none in the empty answer")
+    func pubmedCiting() throws {
+        let events = try parse(PubMedCitingParser(), "pubmed/pmc-citing.xml", work: "10.1/pmid17183631")
+        #expect(events.count == 12)
+        #expect(events.filter { $0.subj == "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC3292175" }.count == 1)
+        #expect(events.allSatisfy { $0.metric == "cites" && $0.id?.hasPrefix("pubmed:PMC") == true })
+        #expect(try parse(PubMedCitingParser(), "pubmed/pmc-citing-empty.xml", work: "10.1/x").isEmpty)
+    }
+
+    @Test("pmc usage report: 10.1164/rccm.200612-1772OC in 2014-01 has 20 views and 3 downloads; the error reply is a source error")
+    func pmcUsage() throws {
+        let events = try parse(PMCUsageReportParser(), "pmc/usage-report-single-journal.xml", work: nil)
+        #expect(Set(events.map(\.work)).count == 3, "one response, three works")
+        let first = events.filter { $0.work == "10.1164/rccm.200612-1772oc" }
+        #expect(first.map(\.period?.text) == ["2014-01", "2014-01"])
+        #expect(Dictionary(uniqueKeysWithValues: first.map { ($0.metric, $0.value) }) == ["views": 20, "downloads": 3])
+        let error = parseError(PMCUsageReportParser(), String(decoding: try fixture("pmc/usage-report-error.xml"), as: UTF8.self))
+        #expect(error?.kind == .sourceError)
+        #expect(error?.message == "wrong data requested")
+    }
+
+    @Test("PLOS counter: 37 months, html 2919, pdf 447, xml 21 (total 3387); 2010-01 html 299, pdf 90, xml 1")
+    func plosCounter() throws {
+        let events = try parse(PLOSCounterParser(), "counter/plos-counter.xml", work: nil)
+        #expect(Set(events.map(\.work)) == ["10.1371/journal.pone.0008776"])
+        #expect(Set(events.compactMap(\.period?.text)).count == 37)
+        var sums: [String: UInt64] = [:]
+        for event in events { sums[event.metric, default: 0] += event.value }
+        #expect(sums == ["views": 2919, "downloads": 447, "xml_downloads": 21])
+        #expect(sums.values.reduce(0, +) == 3387)
+        let january = events.filter { $0.period?.text == "2010-01" }
+        #expect(Dictionary(uniqueKeysWithValues: january.map { ($0.metric, $0.value) }) == ["views": 299, "downloads": 90, "xml_downloads": 1])
+        #expect(try parse(PLOSCounterParser(), "counter/plos-counter-empty.xml", work: nil).isEmpty)
+    }
+
+    @Test("XML that is not well formed, or not the expected document, is a typed error",
+          arguments: [
+            (CrossrefForwardLinksParser() as any ResponseParser, "<crossref_result><body>", "not well-formed XML"),
+            (CrossrefForwardLinksParser(), "<html><body>Service unavailable</body></html>", "expected <crossref_result>"),
+            (CrossrefOpenURLParser(), #"<crossref_result><query status="unresolved" fl_count="0"/></crossref_result>"#, "unresolved"),
+            (PubMedCitingParser(), "<PubMedToPMCcitingformSET><REFORM><PMCID>12a</PMCID></REFORM></PubMedToPMCcitingformSET>", "expected digits"),
+            (PMCUsageReportParser(), #"<pmc-web-stat><request year="2014" month="1"/><response status="0"/><articles><article><meta-data doi="10.1/x"/><usage full-text="many" pdf="1"/></article></articles></pmc-web-stat>"#, "full-text"),
+            (PLOSCounterParser(), "<rest><status>success</status><response><results><item><year>2010</year><month>13</month></item></results></response></rest>", "year and month"),
+          ] as [(any ResponseParser, String, String)])
+    func malformedXML(parser: any ResponseParser, body: String, mentions: String) {
+        let error = parseError(parser, body)
+        #expect(error?.source == parser.source)
+        #expect(error?.description.contains(mentions) == true, "\(error?.description ?? "no error")")
+    }
+}
