@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -70,6 +71,7 @@ let package = Package(
                 "ALMCore", "ALMAggregation", "Kafka", "DevBroker",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "SwiftCSV", package: "SwiftCSV"),
             ]
         ),
         // The stream processor: raw topics -> validated, deduplicated, aggregated state -> alm.metrics, snapshots.
@@ -91,7 +93,10 @@ let package = Package(
         .testTarget(name: "ALMCoreTests", dependencies: ["ALMCore"]),
         .testTarget(name: "ALMAggregationTests", dependencies: ["ALMAggregation", "ALMCore"]),
         .testTarget(name: "ALMStateTests", dependencies: ["ALMState"]),
-        .testTarget(name: "ALMCollectorsTests", dependencies: ["ALMCollectors", "ALMCore"]),
+        .testTarget(
+            name: "ALMCollectorsTests",
+            dependencies: ["ALMCollectors", "ALMCore", .product(name: "Yams", package: "Yams")]
+        ),
         .testTarget(name: "ALMWorkloadTests", dependencies: ["ALMWorkload", "ALMCore"]),
         .testTarget(
             name: "ALMProcessorTests",

@@ -57,6 +57,37 @@ struct CommandLineTests {
         }
     }
 
+    @Test("alm works import publishes normalised works to alm.works keyed by DOI and reports bad rows",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: almBinary.path), "needs .build/debug/alm (make test builds it)"))
+    func worksImport() async throws {
+        try await withPipelineBroker { broker in
+            try await withTemporaryDirectory { dir in
+                let file = dir.appendingPathComponent("works.csv")
+                try Data(("doi,pmid,title,published\n"
+                    + "https://doi.org/10.1371/JOURNAL.PONE.0008776,20098740,Genes mirror geography,2010-01-28\n"
+                    + "10.5555/alm.1,,First,2026-11-01\n"
+                    + "not a doi,1,,\n"
+                    + "10.5555/ALM.1,,First (revised),2026-11-01\n").utf8).write(to: file)
+                let run = try broker.alm(["works", "import", file.path])
+                #expect(run.status == 1, "a rejected row makes the exit status 1")
+                #expect(run.output.contains("2 works published to alm.works (1 repeated DOIs: the last row of each counts), 1 rows rejected"), "\(run.output)")
+
+                let records = try await broker.readAll(topic: "alm.works", partitions: 12)
+                let byKey = Dictionary(uniqueKeysWithValues: records.map { ($0.keyString!, String(decoding: $0.value, as: UTF8.self)) })
+                #expect(byKey == [
+                    "10.1371/journal.pone.0008776": #"{"doi":"10.1371/journal.pone.0008776","pmid":"20098740","title":"Genes mirror geography","published":"2010-01-28"}"#,
+                    "10.5555/alm.1": #"{"doi":"10.5555/alm.1","title":"First (revised)","published":"2026-11-01"}"#,
+                ])
+                // Keyed like the raw topics: the same partition as the work's raw events.
+                let partition = records.first { $0.keyString == "10.5555/alm.1" }?.partition
+                let raw = Workload(WorkloadSpec(records: 50, works: 1, seed: 1)).all().first { !$0.isMalformed }!
+                try await broker.produce([ProducerRecord(topic: raw.topic, key: raw.key, value: raw.value)])
+                let rawRecords = try await broker.readAll(topic: raw.topic, partitions: 12)
+                #expect(rawRecords.first?.partition == partition)
+            }
+        }
+    }
+
     private func latestFiles(_ root: URL) throws -> (jsonl: Data, csv: Data, manifest: SnapshotManifest) {
         let (directory, manifest) = try #require(try SnapshotWriter(root: root, retain: 10).latest())
         return (try Data(contentsOf: directory.appendingPathComponent(SnapshotWriter.jsonLinesFile)),
