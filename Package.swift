@@ -25,6 +25,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/swiftcsv/SwiftCSV", from: "0.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.25.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -60,6 +64,18 @@ let package = Package(
             name: "ALMCollectors",
             dependencies: ["ALMCore", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Collectors' live half: HTTP with rate limits, retries and a breaker; the pull loop over alm.works.
+        .target(
+            name: "ALMCollectorRuntime",
+            dependencies: [
+                "ALMCollectors", "ALMCore", "ALMRuntime", "Kafka",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // A seeded, realistic workload of raw records (demo, tests, benchmark).
         .target(name: "ALMWorkload", dependencies: ["ALMCore"]),
         // Starts and stops the development broker (Tansu) as a child process.
@@ -86,6 +102,7 @@ let package = Package(
             name: "alm",
             dependencies: [
                 "ALMRuntime", "ALMCore", "Kafka", "DevBroker", "ALMProcessor", "ALMWorkload", "ALMSnapshot", "ALMCollectors",
+                "ALMCollectorRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -104,6 +121,15 @@ let package = Package(
         ),
         .testTarget(name: "ALMSnapshotTests", dependencies: ["ALMSnapshot", "ALMAggregation", "ALMCore"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "DevBroker"]),
+        // The collectors against a local HTTP server (Hummingbird) serving ../shared/fixtures, and the dev broker.
+        .testTarget(
+            name: "ALMCollectorRuntimeTests",
+            dependencies: [
+                "ALMCollectorRuntime", "ALMCollectors", "ALMCore", "ALMRuntime", "Kafka", "DevBroker",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         // Static checks of docker-compose.yml and the Dockerfile (no Docker engine on dev machines).
         .testTarget(name: "DeploymentTests", dependencies: [.product(name: "Yams", package: "Yams")]),
         .testTarget(

@@ -1,3 +1,4 @@
+import ALMCollectorRuntime
 import ALMCollectors
 import ALMCore
 import ALMRuntime
@@ -10,9 +11,12 @@ struct CollectCommand: AsyncParsableCommand {
         commandName: "collect",
         abstract: "Turn a source's responses into raw events in alm.raw.<source>.",
         discussion: """
-            With --replay, a recorded response body is parsed instead of calling the source; a response that \
-            covers several works yields events for each. --dry-run prints one JSON event per line instead of \
-            producing. Sources: \(CollectorRegistry.sources.joined(separator: ", ")).
+            Without --replay, a pull source is asked about each work of alm.works this instance owns (its \
+            consumer group alm-collector-<source> splits the works between instances) when the work falls \
+            due. With --replay, a recorded response body is parsed instead of calling the source; a response \
+            that covers several works yields events for each. --dry-run prints one JSON event per line \
+            instead of producing. Pull sources: \(PullSource.all.keys.sorted().joined(separator: ", ")). \
+            Replayable: \(CollectorRegistry.sources.joined(separator: ", ")).
             """)
 
     @OptionGroup var options: GlobalOptions
@@ -27,15 +31,18 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("observed_at of the events (RFC 3339; default: now).", valueName: "timestamp"))
     var observedAt: String?
     @Flag(help: "Print the events as JSON lines on stdout instead of producing them.") var dryRun = false
+    @Flag(help: "Live: make one round over the works due now, then exit.") var once = false
+    @Option(help: ArgumentHelp("Live: where the schedule of each work is kept.", valueName: "dir"))
+    var stateDir = "collector-state"
+    @Option(help: ArgumentHelp("Live: the source's base URL (overrides collectors.<source>.base_url).", valueName: "url"))
+    var baseURL: String?
 
     func run() async throws {
         let parser: any ResponseParser
         do { parser = try CollectorRegistry.parser(source: source, format: format) } catch {
             throw ValidationError(error.description)
         }
-        guard let replay else {
-            throw ValidationError("\(source): only --replay FILE is available yet; live collection from the source's API comes with the scheduler")
-        }
+        guard let replay else { return try await collectLive() }
         var identifiers: WorkIdentifiers?
         if let work {
             do { identifiers = WorkIdentifiers(doi: try DOI.normalize(work)) } catch {
@@ -75,5 +82,32 @@ struct CollectCommand: AsyncParsableCommand {
         print("\(events.count - rejected) events produced to \(TopicDeclarations.rawTopicPrefix)\(source)"
               + (rejected > 0 ? ", \(rejected) rejected to the dead-letter topic" : ""))
         if rejected > 0 { throw ExitCode(1) }
+    }
+
+    private func collectLive() async throws {
+        guard let pull = PullSource.all[source] else {
+            throw ValidationError("\(source) is not a pull source (pull sources: \(PullSource.all.keys.sorted().joined(separator: ", "))); "
+                + "use --replay FILE for its recorded responses")
+        }
+        if dryRun { throw ValidationError("--dry-run needs --replay FILE") }
+        let configuration = try options.loadConfiguration()
+        var settings = PullCollectorSettings(source: pull, kafka: configuration.kafka, declarations: try file.load(configuration),
+                                             stateDirectory: URL(fileURLWithPath: stateDir))
+        let sourceOptions = configuration.collectors.sources[source]
+        settings.baseURL = baseURL ?? sourceOptions?.baseURL ?? pull.defaultBaseURL
+        settings.once = once
+        if let agent = configuration.collectors.userAgent { settings.fetch.userAgent = agent }
+        if let rate = sourceOptions?.requestsPerSecond { settings.fetch.requestsPerSecond = rate }
+        for (header, variable) in sourceOptions?.headersFromEnvironment ?? [:] {
+            guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
+                throw ValidationError("collectors.\(source).headers_from_env.\(header): environment variable \(variable) is not set")
+            }
+            settings.fetch.headers.append((header, value))
+        }
+        let stop = StopSignal()
+        stop.install()
+        let summary = try await PullCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
+        print("\(source): \(summary.worksFetched) works fetched, \(summary.eventsProduced) events produced, "
+              + "\(summary.failures) failures, \(summary.notApplicable) works the source cannot be asked about")
     }
 }

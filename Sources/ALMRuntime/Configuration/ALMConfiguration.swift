@@ -11,6 +11,20 @@ public struct ALMConfiguration: Sendable, Equatable {
     public var topicsFile: String
     public var processor = ProcessorOptions()
     public var snapshots = SnapshotOptions()
+    public var collectors = CollectorOptions()
+
+    public struct CollectorOptions: Sendable, Equatable {
+        /// Sent with every request; name a contact (APIs such as Crossref's give polite clients priority).
+        public var userAgent: String?
+        public var sources: [String: SourceOptions] = [:]
+
+        public struct SourceOptions: Sendable, Equatable {
+            public var baseURL: String?
+            public var requestsPerSecond: Double?
+            /// HTTP header → name of the environment variable holding its value (credentials stay out of files).
+            public var headersFromEnvironment: [String: String] = [:]
+        }
+    }
 
     public struct ProcessorOptions: Sendable, Equatable {
         public var groupID = "alm-processor"
@@ -40,7 +54,7 @@ public struct ALMConfiguration: Sendable, Equatable {
         "/etc/alm/counter-robots/COUNTER_Robots_list.json",
     ]
 
-    static let knownKeys: Set<String> = ["kafka", "topics_file", "processor", "snapshots"]
+    static let knownKeys: Set<String> = ["kafka", "topics_file", "processor", "snapshots", "collectors"]
 
     /// Reads a YAML configuration file.
     public static func load(file: URL) throws(ConfigurationError) -> ALMConfiguration {
@@ -102,11 +116,45 @@ public struct ALMConfiguration: Sendable, Equatable {
                     default: throw ConfigurationError("\(at): unknown key (known: interval_seconds, retain)")
                     }
                 }
+            case "collectors":
+                configuration.collectors = try parseCollectors(value, at: "\(origin): collectors")
             default:
                 throw ConfigurationError("\(origin): unknown key \"\(key)\" (known: \(knownKeys.sorted().joined(separator: ", ")))")
             }
         }
         return configuration
+    }
+
+    private static func parseCollectors(_ node: Node, at path: String) throws(ConfigurationError) -> CollectorOptions {
+        var options = CollectorOptions()
+        for (name, value) in try YAMLDocument.mapping(node, at: path) {
+            if name == "user_agent" {
+                options.userAgent = try YAMLDocument.scalar(value, at: "\(path).user_agent")
+                continue
+            }
+            var source = CollectorOptions.SourceOptions()
+            for (key, setting) in try YAMLDocument.mapping(value, at: "\(path).\(name)") {
+                let at = "\(path).\(name).\(key)"
+                switch key {
+                case "base_url":
+                    let url = try YAMLDocument.scalar(setting, at: at)
+                    guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw ConfigurationError("\(at): expected an http(s) URL") }
+                    source.baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+                case "requests_per_second":
+                    guard let rate = Double(try YAMLDocument.scalar(setting, at: at)), rate > 0 else {
+                        throw ConfigurationError("\(at): expected a positive number")
+                    }
+                    source.requestsPerSecond = rate
+                case "headers_from_env":
+                    for (header, variable) in try YAMLDocument.mapping(setting, at: at) {
+                        source.headersFromEnvironment[header] = try YAMLDocument.scalar(variable, at: "\(at).\(header)")
+                    }
+                default: throw ConfigurationError("\(at): unknown key (known: base_url, headers_from_env, requests_per_second)")
+                }
+            }
+            options.sources[name] = source
+        }
+        return options
     }
 
     /// Applies `-X key=value` flags, which beat the file.

@@ -1,0 +1,61 @@
+/// A source a pull collector asks about one work at a time: which parser reads its answers, and the
+/// request for a work (relative to a configurable base URL). Pure: building a URL needs no network.
+public struct PullSource: Sendable {
+    public let parser: any ResponseParser
+    /// The public API's base URL; configuration (and tests) point it elsewhere.
+    public let defaultBaseURL: String
+    /// The path and query for `work` (appended to the base URL), or nil when the source cannot be asked
+    /// about it (e.g. Europe PMC without a PMID).
+    public let request: @Sendable (WorkIdentifiers) -> String?
+
+    public var source: String { parser.source }
+
+    public init(parser: any ResponseParser, defaultBaseURL: String, request: @escaping @Sendable (WorkIdentifiers) -> String?) {
+        self.parser = parser
+        self.defaultBaseURL = defaultBaseURL
+        self.request = request
+    }
+
+    /// Percent-encodes a DOI (or any id) for a path segment or query value: only unreserved characters
+    /// and `/` stay as they are (DOIs are path-like and APIs expect their slash).
+    public static func encode(_ value: String, keepingSlash: Bool = true) -> String {
+        var out = ""
+        for byte in value.utf8 {
+            let unreserved = (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || byte == 0x2D || byte == 0x2E || byte == 0x5F || byte == 0x7E || (keepingSlash && byte == 0x2F)
+            if unreserved {
+                out.append(Character(Unicode.Scalar(byte)))
+            } else {
+                let hex = Array("0123456789ABCDEF")
+                out += "%" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0xF)])
+            }
+        }
+        return out
+    }
+
+    /// The pull sources by name. Sources that answer for many works at once (usage reports) or that
+    /// are streams are not pull sources.
+    public static let all: [String: PullSource] = {
+        let sources = [
+            PullSource(parser: CrossrefWorkParser(), defaultBaseURL: "https://api.crossref.org") { work in
+                "/works/" + encode(work.doi)
+            },
+            PullSource(parser: OpenAlexWorkParser(), defaultBaseURL: "https://api.openalex.org") { work in
+                "/works/doi:" + encode(work.doi)
+            },
+            PullSource(parser: EuropePMCCitationsParser(), defaultBaseURL: "https://www.ebi.ac.uk/europepmc/webservices/rest") { work in
+                work.pmid.map { "/MED/\($0)/citations?format=json&pageSize=1000" }
+            },
+            PullSource(parser: DataCiteDOIParser(), defaultBaseURL: "https://api.datacite.org") { work in
+                "/dois?query=" + encode("uid:\"\(work.doi)\"", keepingSlash: false) + "&detail=true"
+            },
+            PullSource(parser: RedditSearchParser(), defaultBaseURL: "https://www.reddit.com") { work in
+                "/search.json?q=" + encode("\"\(work.doi)\"", keepingSlash: false) + "&limit=100"
+            },
+            PullSource(parser: PubMedCitingParser(), defaultBaseURL: "https://www.ncbi.nlm.nih.gov") { work in
+                work.pmid.map { "/pmc/utils/entrez2pmcciting.cgi?view=xml&id=\($0)" }
+            },
+        ]
+        return Dictionary(uniqueKeysWithValues: sources.map { ($0.source, $0) })
+    }()
+}

@@ -1,0 +1,82 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Synchronization
+
+/// One answer of the fixture server.
+struct FixtureResponse: Sendable {
+    var status = 200
+    var headers: [(String, String)] = []
+    var body: [UInt8] = []
+
+    static func file(_ path: String) -> FixtureResponse {
+        FixtureResponse(body: Array((try? Data(contentsOf: sharedDirectory.appendingPathComponent("fixtures/" + path))) ?? Data()))
+    }
+}
+
+/// A real HTTP server on 127.0.0.1 (Hummingbird on a free port) that answers every GET through
+/// `respond` and remembers each request: path with query, User-Agent, and when it came.
+final class FixtureServer: Sendable {
+    struct Request: Sendable {
+        let target: String
+        let userAgent: String?
+        let at: ContinuousClock.Instant
+    }
+
+    final class RequestLog: Sendable {
+        let entries = Mutex<[Request]>([])
+    }
+
+    let port: Int
+    private let log: RequestLog
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var requests: [Request] { log.entries.withLock { $0 } }
+
+    private init(port: Int, log: RequestLog) {
+        self.port = port
+        self.log = log
+    }
+
+    static func with<T>(respond: @escaping @Sendable (_ target: String, _ count: Int) -> FixtureResponse,
+                        _ body: (FixtureServer) async throws -> T) async throws -> T {
+        let requests = RequestLog()
+        let router = Router()
+        router.get("**") { request, _ -> Response in
+            let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+            let count = requests.entries.withLock { log in
+                log.append(Request(target: target, userAgent: request.headers[.userAgent], at: .now))
+                return log.filter { $0.target == target }.count
+            }
+            let answer = respond(target, count)
+            var headers = HTTPFields()
+            for (name, value) in answer.headers { if let field = HTTPField.Name(name) { headers[field] = value } }
+            return Response(status: .init(code: answer.status), headers: headers,
+                            body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+        }
+        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+        var logger = Logger(label: "fixture-server")
+        logger.logLevel = .warning
+        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
+                              logger: logger)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+            var iterator = ports.makeAsyncIterator()
+            guard let port = await iterator.next(), port > 0 else { throw FixtureServerError() }
+            let server = FixtureServer(port: port, log: requests)
+            do {
+                let result = try await body(server)
+                group.cancelAll()
+                return result
+            } catch {
+                group.cancelAll()
+                throw error
+            }
+        }
+    }
+}
+
+struct FixtureServerError: Error {}

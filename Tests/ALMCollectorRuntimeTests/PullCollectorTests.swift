@@ -1,0 +1,188 @@
+import ALMCollectorRuntime
+import ALMCollectors
+import ALMCore
+import AsyncHTTPClient
+import DevBroker
+import Foundation
+import Kafka
+import Testing
+
+@Suite("pull collectors against a local fixture server and the dev broker", .serialized)
+struct PullCollectorTests {
+    func settings(_ source: String, broker: DevBroker, server: FixtureServer, state: URL) -> PullCollectorSettings {
+        var settings = PullCollectorSettings(source: PullSource.all[source]!, kafka: broker.kafka, declarations: declarations,
+                                             stateDirectory: state)
+        settings.baseURL = server.baseURL
+        settings.once = true
+        settings.settleSeconds = 1
+        settings.fetch.userAgent = "alm-test (mailto:test@example.org)"
+        return settings
+    }
+
+    @Test("every pull source: the recorded answer, served over HTTP, becomes the README's events in alm.raw.<source>")
+    func everySource() async throws {
+        let answers: [String: String] = [
+            "/works/10.1371/journal.pone.0033693": "crossref/rest-work.json",
+            "/works/doi:10.7717/peerj.4375": "openalex/work-by-doi.json",
+            "/MED/17183631/citations?format=json&pageSize=1000": "europepmc/citations.json",
+            "/dois?query=uid%3A%2210.7272%2Fq6g15xs4%22&detail=true": "datacite/doi-detail.json",
+            "/search.json?q=%2210.1371%2Fjournal.pone.0008776%22&limit=100": "reddit/search.json",
+            "/pmc/utils/entrez2pmcciting.cgi?view=xml&id=17183631": "pubmed/pmc-citing.xml",
+        ]
+        try await withPipelineBroker { broker in
+            try await broker.register([
+                try WorkRecord(doi: "10.1371/journal.pone.0033693"), try WorkRecord(doi: "10.7717/peerj.4375"),
+                try WorkRecord(doi: "10.1371/journal.pone.0000001", pmid: "17183631"), try WorkRecord(doi: "10.7272/q6g15xs4"),
+                try WorkRecord(doi: "10.1371/journal.pone.0008776"),
+            ])
+            try await FixtureServer.with(respond: { target, _ in
+                answers[target].map(FixtureResponse.file) ?? FixtureResponse(status: 404)
+            }) { server in
+                try await withTemporaryDirectory { state in
+                    var fetched: [String: Int] = [:]
+                    for source in ["crossref", "openalex", "europepmc", "datacite", "reddit", "pubmed"] {
+                        let summary = try await PullCollector(settings: settings(source, broker: broker, server: server, state: state),
+                                                              logger: testLogger).run()
+                        fetched[source] = summary.worksFetched
+                    }
+                    #expect(server.requests.allSatisfy { $0.userAgent == "alm-test (mailto:test@example.org)" })
+                    #expect(Set(answers.keys).isSubset(of: server.requests.map(\.target)), "each source asked its question")
+                    let expectedRequests = 22  // 5 works × crossref, openalex, datacite, reddit; 1 with a PMID × europepmc, pubmed
+                    #expect(server.requests.count == expectedRequests, "every work once per source, 404s not retried")
+                    #expect(fetched == ["crossref": 1, "openalex": 1, "europepmc": 1, "datacite": 1, "reddit": 1, "pubmed": 1],
+                            "only the works a source answers about (404s are failures, logged)")
+
+                    let crossref = decoded(try await broker.readAll(topic: "alm.raw.crossref"))
+                    #expect(crossref.filter { $0.work == "10.1371/journal.pone.0033693" }.map(\.value) == [72])
+                    let openalex = decoded(try await broker.readAll(topic: "alm.raw.openalex"))
+                    #expect(openalex.filter { $0.work == "10.7717/peerj.4375" }.map(\.value) == [394])
+                    let europepmc = decoded(try await broker.readAll(topic: "alm.raw.europepmc"))
+                    #expect(europepmc.filter { $0.work == "10.1371/journal.pone.0000001" && $0.metric == "cites" }.count == 23)
+                    let datacite = decoded(try await broker.readAll(topic: "alm.raw.datacite"))
+                    #expect(Dictionary(uniqueKeysWithValues: datacite.map { ($0.metric, $0.value) }) == ["views": 593, "downloads": 62, "cites": 0])
+                    let reddit = decoded(try await broker.readAll(topic: "alm.raw.reddit"))
+                    #expect(reddit.filter { $0.kind == .event }.count == 3)
+                    let pubmed = decoded(try await broker.readAll(topic: "alm.raw.pubmed"))
+                    #expect(pubmed.count == 12)
+                    #expect(pubmed.allSatisfy { $0.work == "10.1371/journal.pone.0000001" })
+                }
+            }
+        }
+    }
+
+    @Test("two instances in one group split the registry: no work is fetched by both, none is missed; a restart remembers")
+    func twoInstancesSplitTheWorks() async throws {
+        let works = try (1...40).map { try WorkRecord(doi: "10.5555/alm.\($0)") }
+        try await withPipelineBroker { broker in
+            try await broker.register(works)
+            try await FixtureServer.with(respond: { target, _ in
+                let doi = String(target.dropFirst("/works/".count))
+                return FixtureResponse(body: Array(#"{"status":"ok","message":{"DOI":"\#(doi)","is-referenced-by-count":\#(doi.count)}}"#.utf8))
+            }) { server in
+                try await withTemporaryDirectory { dir in
+                    func instance(_ name: String) -> PullCollectorSettings {
+                        var settings = settings("crossref", broker: broker, server: server, state: dir.appendingPathComponent(name))
+                        settings.settleSeconds = 6
+                        return settings
+                    }
+                    let a = instance("a"), b = instance("b")
+                    async let first = PullCollector(settings: a, logger: testLogger).run()
+                    async let second = PullCollector(settings: b, logger: testLogger).run()
+                    let (one, two) = try await (first, second)
+                    #expect(!one.fetchedWorks.isEmpty && !two.fetchedWorks.isEmpty, "\(one.fetchedWorks.count) + \(two.fetchedWorks.count)")
+                    #expect(Set(one.fetchedWorks).isDisjoint(with: two.fetchedWorks))
+                    #expect(Set(one.fetchedWorks + two.fetchedWorks) == Set(works.map(\.doi)))
+                    #expect(server.requests.count == 40)
+
+                    // Run a again alone: it now owns every partition, but what it fetched is not due yet.
+                    let again = try await PullCollector(settings: a, logger: testLogger).run()
+                    #expect(Set(again.fetchedWorks) == Set(two.fetchedWorks), "only the works the other instance had")
+                    let events = decoded(try await broker.readAll(topic: "alm.raw.crossref"))
+                    #expect(Set(events.map(\.work)) == Set(works.map(\.doi)))
+                    #expect(events.allSatisfy { $0.value == UInt64($0.work.count) })
+                }
+            }
+        }
+    }
+}
+
+@Suite("fetching: Retry-After and the circuit breaker against a real HTTP server")
+struct FetcherTests {
+    @Test("a 429 with Retry-After: 2 is retried after two seconds, then succeeds")
+    func retryAfter() async throws {
+        try await FixtureServer.with(respond: { _, count in
+            count == 1 ? FixtureResponse(status: 429, headers: [("Retry-After", "2")], body: Array("slow down".utf8))
+                       : FixtureResponse(body: Array("ok".utf8))
+        }) { server in
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let fetcher = SourceFetcher(source: "crossref", settings: FetchSettings(), client: client, logger: testLogger)
+            let body = try await fetcher.fetch(server.baseURL + "/works/10.1/x")
+            try await client.shutdown()
+            #expect(body == Array("ok".utf8))
+            let times = server.requests.map(\.at)
+            #expect(times.count == 2)
+            #expect(times[1] - times[0] >= .seconds(2), "waited \(times[1] - times[0])")
+            #expect(times[1] - times[0] < .seconds(4))
+        }
+    }
+
+    @Test("a source failing again and again trips the breaker: requests stop, the error says paused")
+    func breaker() async throws {
+        try await FixtureServer.with(respond: { _, _ in FixtureResponse(status: 500) }) { server in
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            var settings = FetchSettings()
+            settings.retry = RetryPolicy(maxAttempts: 2, baseDelaySeconds: 0.01, maxDelaySeconds: 0.05)
+            settings.breakerThreshold = 5
+            settings.breakerPauseSeconds = 600
+            let fetcher = SourceFetcher(source: "crossref", settings: settings, client: client, logger: testLogger)
+            var errors: [FetchError] = []
+            for index in 0..<6 {
+                do {
+                    _ = try await fetcher.fetch(server.baseURL + "/works/10.1/\(index)")
+                } catch let error as FetchError {
+                    errors.append(error)
+                }
+            }
+            try await client.shutdown()
+            #expect(server.requests.count == 5, "2 + 2 + 1 attempts, then the breaker is open")
+            #expect(errors.count == 6)
+            #expect(errors.prefix(2).allSatisfy { $0 == .status(500, url: $0.url) && $0.errorClass == "server" })
+            #expect(errors.suffix(4).allSatisfy { $0.errorClass == "paused" }, "the fifth failure opened it mid-fetch")
+            #expect(await fetcher.breakerTrips == 1)
+            #expect(await fetcher.isPaused)
+        }
+    }
+
+    @Test("a 404 is not retried; a refused connection is a connection error")
+    func noRetry() async throws {
+        try await FixtureServer.with(respond: { _, _ in FixtureResponse(status: 404) }) { server in
+            let client = HTTPClient(eventLoopGroupProvider: .singleton)
+            let fetcher = SourceFetcher(source: "crossref", settings: FetchSettings(), client: client, logger: testLogger)
+            await #expect(throws: FetchError.status(404, url: server.baseURL + "/works/10.1/x")) {
+                try await fetcher.fetch(server.baseURL + "/works/10.1/x")
+            }
+            #expect(server.requests.count == 1)
+            var quick = FetchSettings()
+            quick.retry = RetryPolicy(maxAttempts: 1)
+            let impatient = HTTPClient.forCollectors(FetchSettings(connectTimeoutSeconds: 1))
+            let refused = SourceFetcher(source: "crossref", settings: quick, client: impatient, logger: testLogger)
+            do {
+                _ = try await refused.fetch("http://127.0.0.1:1/x")
+                Issue.record("expected a connection error")
+            } catch let error as FetchError {
+                #expect(error.errorClass == "connection")
+            }
+            try await impatient.shutdown()
+            try await client.shutdown()
+        }
+    }
+}
+
+extension FetchError {
+    var url: String {
+        switch self {
+        case .status(_, let url), .timeout(let url), .connection(let url, _), .bodyTooLarge(let url): url
+        case .paused: ""
+        }
+    }
+}
