@@ -1,17 +1,32 @@
 /// Every response parser, by source. A new source is one file in Sources/ and one line here.
 public enum CollectorRegistry {
-    public static let parsers: [any ResponseParser] = [
-        CrossrefWorkParser(),
-        CrossrefForwardLinksParser(),
-        CrossrefOpenURLParser(),
-        OpenAlexWorkParser(),
-        EuropePMCCitationsParser(),
-        DataCiteDOIParser(),
-        RedditSearchParser(),
-        PubMedCitingParser(),
-        PMCUsageReportParser(),
-        PLOSCounterParser(),
-    ]
+    /// A fresh instance each time: some parsers (Bluesky's) remember what they have read.
+    public static var parsers: [any ResponseParser] {
+        [
+            CrossrefWorkParser(),
+            CrossrefForwardLinksParser(),
+            CrossrefOpenURLParser(),
+            OpenAlexWorkParser(),
+            EuropePMCCitationsParser(),
+            EuropePMCSearchParser(),
+            DataCiteDOIParser(),
+            DataCiteRelatedParser(),
+            RedditSearchParser(),
+            PubMedCitingParser(),
+            PMCUsageReportParser(),
+            PLOSCounterParser(),
+            CounterSUSHIJSONParser(),
+            CounterSUSHITSVParser(),
+            AccessLogParser(),
+            HypothesisSearchParser(),
+            WikipediaSearchParser(),
+            WikipediaLinksChangeParser(),
+            OpenCitationsCitationsParser(),
+            OpenCitationsMetadataParser(),
+            EventDataParser(),
+            BlueskyJetstreamParser(),
+        ]
+    }
 
     public static var sources: [String] {
         var seen: Set<String> = []
