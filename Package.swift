@@ -107,6 +107,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Helpers of the integration test targets (scratch directories, a dev broker with the topics).
+        .target(
+            name: "ALMTestSupport",
+            dependencies: ["ALMRuntime", "DevBroker", "Kafka", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/ALMTestSupport"
+        ),
         .testTarget(name: "ALMCoreTests", dependencies: ["ALMCore"]),
         .testTarget(name: "ALMAggregationTests", dependencies: ["ALMAggregation", "ALMCore"]),
         .testTarget(name: "ALMStateTests", dependencies: ["ALMState"]),
@@ -117,7 +123,7 @@ let package = Package(
         .testTarget(name: "ALMWorkloadTests", dependencies: ["ALMWorkload", "ALMCore"]),
         .testTarget(
             name: "ALMProcessorTests",
-            dependencies: ["ALMProcessor", "ALMWorkload", "ALMSnapshot", "ALMState", "ALMRuntime", "Kafka", "DevBroker"]
+            dependencies: ["ALMProcessor", "ALMWorkload", "ALMSnapshot", "ALMState", "ALMRuntime", "Kafka", "DevBroker", "ALMTestSupport"]
         ),
         .testTarget(name: "ALMSnapshotTests", dependencies: ["ALMSnapshot", "ALMAggregation", "ALMCore"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "DevBroker"]),
@@ -125,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "ALMCollectorRuntimeTests",
             dependencies: [
-                "ALMCollectorRuntime", "ALMCollectors", "ALMCore", "ALMRuntime", "Kafka", "DevBroker",
+                "ALMCollectorRuntime", "ALMCollectors", "ALMCore", "ALMRuntime", "Kafka", "DevBroker", "ALMTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]

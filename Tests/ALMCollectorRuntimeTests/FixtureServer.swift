@@ -1,3 +1,4 @@
+import ALMTestSupport
 import Foundation
 import HTTPTypes
 import Hummingbird

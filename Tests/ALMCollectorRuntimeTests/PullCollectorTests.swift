@@ -1,6 +1,7 @@
 import ALMCollectorRuntime
 import ALMCollectors
 import ALMCore
+import ALMTestSupport
 import AsyncHTTPClient
 import DevBroker
 import Foundation

@@ -1,5 +1,6 @@
 import ALMProcessor
 import ALMSnapshot
+import ALMTestSupport
 import ALMWorkload
 import DevBroker
 import Foundation

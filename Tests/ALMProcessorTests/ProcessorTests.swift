@@ -2,6 +2,7 @@ import ALMAggregation
 import ALMProcessor
 import ALMRuntime
 import ALMState
+import ALMTestSupport
 import ALMWorkload
 import DevBroker
 import Foundation

@@ -9,39 +9,15 @@ import Foundation
 import Kafka
 import Logging
 
-let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-let declarations = try! TopicDeclarations.load(file: projectRoot.appendingPathComponent("topics.yaml"))
-let rules = try! ALMConfiguration(topicsFile: "topics.yaml").aggregationRulesFromProject()
+import ALMTestSupport
 
-let testLogger: Logger = {
-    var logger = Logger(label: "alm.test")
-    logger.logLevel = ProcessInfo.processInfo.environment["ALM_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
-    return logger
-}()
+let rules = try! ALMConfiguration(topicsFile: "topics.yaml").aggregationRulesFromProject()
 
 extension ALMConfiguration {
     func aggregationRulesFromProject() throws -> AggregationRules {
         var copy = self
         copy.processor.robotsFile = projectRoot.appendingPathComponent("data/counter-robots/COUNTER_Robots_list.json").path
         return try copy.aggregationRules()
-    }
-}
-
-/// A scratch directory removed at the end of the test.
-func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
-    let url = FileManager.default.temporaryDirectory.appendingPathComponent("alm-test-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: url) }
-    return try await body(url)
-}
-
-/// A dev broker with every declared topic applied.
-func withPipelineBroker<T>(_ name: String = #function, _ body: (DevBroker) async throws -> T) async throws -> T {
-    try await DevBroker.withTemporary(projectRoot: projectRoot, name: name) { broker in
-        let admin = try KafkaAdmin(configuration: broker.kafka, logger: testLogger)
-        _ = try await TopicApplier(admin: admin, logger: testLogger).apply(declarations)
-        await admin.close()
-        return try await body(broker)
     }
 }
 
@@ -72,28 +48,6 @@ extension DevBroker {
         settings.groupID = group
         settings.untilEnd = true
         return settings
-    }
-
-    /// Every record of a topic, read directly from the beginning to its end.
-    func readAll(topic: String, partitions: Int32) async throws -> [ConsumerRecord] {
-        try await readAll((0..<partitions).map { TopicPartition(topic, $0) })
-    }
-
-    func readAll(_ all: [TopicPartition]) async throws -> [ConsumerRecord] {
-        let consumer = try KafkaConsumer(
-            configuration: kafka.merging(KafkaConfiguration(["group.id": "reader-\(UUID().uuidString)", "enable.partition.eof": "true"])),
-            logger: testLogger)
-        try consumer.assign(all.map { TopicPartitionOffset($0, offset: TopicPartitionOffset.beginning) })
-        var records: [ConsumerRecord] = [], ended: Set<TopicPartition> = []
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ended != Set(all), ContinuousClock.now < deadline {
-            let batch = try await consumer.poll(timeout: .milliseconds(200))
-            records += batch.records
-            for record in batch.records { ended.remove(record.topicPartition) }
-            ended.formUnion(batch.endOfPartition.map(\.topicPartition))
-        }
-        await consumer.close()
-        return records
     }
 }
 

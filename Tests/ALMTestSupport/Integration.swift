@@ -1,0 +1,65 @@
+import ALMRuntime
+import DevBroker
+import Foundation
+import Kafka
+import Logging
+
+/// Helpers shared by the integration test targets: the repository, a scratch directory, a dev broker
+/// with the project's topics, and reading a topic back.
+public let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+public let declarations = try! TopicDeclarations.load(file: projectRoot.appendingPathComponent("topics.yaml"))
+
+/// `../shared` beside the repository, or `ALM_SHARED`.
+public let sharedDirectory: URL = {
+    if let path = ProcessInfo.processInfo.environment["ALM_SHARED"] { return URL(fileURLWithPath: path) }
+    return projectRoot.deletingLastPathComponent().appendingPathComponent("shared")
+}()
+
+public let testLogger: Logger = {
+    var logger = Logger(label: "alm.test")
+    logger.logLevel = ProcessInfo.processInfo.environment["ALM_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+    return logger
+}()
+
+/// A scratch directory removed at the end of the test.
+public func withTemporaryDirectory<T>(_ body: (URL) async throws -> T) async throws -> T {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("alm-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: url) }
+    return try await body(url)
+}
+
+/// A dev broker with every declared topic applied.
+public func withPipelineBroker<T>(_ name: String = #function, _ body: (DevBroker) async throws -> T) async throws -> T {
+    try await DevBroker.withTemporary(projectRoot: projectRoot, name: name) { broker in
+        let admin = try KafkaAdmin(configuration: KafkaConfiguration(["bootstrap.servers": broker.bootstrapServers]), logger: testLogger)
+        _ = try await TopicApplier(admin: admin, logger: testLogger).apply(declarations)
+        await admin.close()
+        return try await body(broker)
+    }
+}
+
+extension DevBroker {
+    /// Every record of a topic, read directly from the beginning to its end.
+    public func readAll(topic: String, partitions: Int32 = 12) async throws -> [ConsumerRecord] {
+        try await readAll((0..<partitions).map { TopicPartition(topic, $0) })
+    }
+
+    public func readAll(_ all: [TopicPartition]) async throws -> [ConsumerRecord] {
+        let consumer = try KafkaConsumer(
+            configuration: KafkaConfiguration(["bootstrap.servers": bootstrapServers, "group.id": "reader-\(UUID().uuidString)",
+                                               "enable.partition.eof": "true"]),
+            logger: testLogger)
+        try consumer.assign(all.map { TopicPartitionOffset($0, offset: TopicPartitionOffset.beginning) })
+        var records: [ConsumerRecord] = [], ended: Set<TopicPartition> = []
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ended != Set(all), ContinuousClock.now < deadline {
+            let batch = try await consumer.poll(timeout: .milliseconds(200))
+            records += batch.records
+            for record in batch.records { ended.remove(record.topicPartition) }
+            ended.formUnion(batch.endOfPartition.map(\.topicPartition))
+        }
+        await consumer.close()
+        return records
+    }
+}
