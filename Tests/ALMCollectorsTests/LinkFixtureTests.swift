@@ -4,7 +4,7 @@ import Foundation
 import Testing
 
 /// A Hypothes.is `/api/search` row with every field ../shared/fixtures/hypothesis/annotation.schema.yaml requires.
-private func annotation(id: String?, created: String = "2026-02-11T09:15:02.412867+00:00", links: [String: String]? = nil,
+func annotation(id: String?, created: String = "2026-02-11T09:15:02.412867+00:00", links: [String: String]? = nil,
                         hidden: Bool = false, moderation: String = "APPROVED") -> [String: Any] {
     var row: [String: Any] = [
         "created": created, "updated": "2026-02-12T10:00:00.000000+00:00",
@@ -22,7 +22,7 @@ private func annotation(id: String?, created: String = "2026-02-11T09:15:02.4128
     return row
 }
 
-private func search(total: Int, _ rows: [[String: Any]]) throws -> String {
+func search(total: Int, _ rows: [[String: Any]]) throws -> String {
     String(decoding: try JSONSerialization.data(withJSONObject: ["total": total, "rows": rows]), as: UTF8.self)
 }
 
