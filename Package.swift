@@ -134,6 +134,7 @@ let package = Package(
                 "ALMCollectorRuntime", "ALMCollectors", "ALMCore", "ALMRuntime", "Kafka", "DevBroker", "ALMTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // Static checks of docker-compose.yml and the Dockerfile (no Docker engine on dev machines).

@@ -55,6 +55,17 @@ public struct PullSource: Sendable {
             PullSource(parser: PubMedCitingParser(), defaultBaseURL: "https://www.ncbi.nlm.nih.gov") { work in
                 work.pmid.map { "/pmc/utils/entrez2pmcciting.cgi?view=xml&id=\($0)" }
             },
+            PullSource(parser: OpenCitationsCitationsParser(), defaultBaseURL: "https://opencitations.net/index/coci/api/v1") { work in
+                "/citations/" + encode(work.doi)
+            },
+            // The English Wikipedia; 500 hits is the API's page size for ordinary clients, and a work cited on
+            // more pages than that is counted up to 500 until paging is added.
+            PullSource(parser: WikipediaSearchParser(language: "en"), defaultBaseURL: "https://en.wikipedia.org") { work in
+                "/w/api.php?action=query&list=search&format=json&srlimit=500&srsearch=" + encode("\"\(work.doi)\"", keepingSlash: false)
+            },
+            PullSource(parser: HypothesisSearchParser(), defaultBaseURL: "https://api.hypothes.is") { work in
+                "/api/search?limit=200&uri=" + encode("https://doi.org/\(work.doi)", keepingSlash: false)
+            },
         ]
         return Dictionary(uniqueKeysWithValues: sources.map { ($0.source, $0) })
     }()

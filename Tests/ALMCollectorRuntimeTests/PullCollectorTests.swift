@@ -7,6 +7,7 @@ import DevBroker
 import Foundation
 import Kafka
 import Testing
+import Yams
 
 @Suite("pull collectors against a local fixture server and the dev broker", .serialized)
 struct PullCollectorTests {
@@ -29,28 +30,41 @@ struct PullCollectorTests {
             "/dois?query=uid%3A%2210.7272%2Fq6g15xs4%22&detail=true": "datacite/doi-detail.json",
             "/search.json?q=%2210.1371%2Fjournal.pone.0008776%22&limit=100": "reddit/search.json",
             "/pmc/utils/entrez2pmcciting.cgi?view=xml&id=17183631": "pubmed/pmc-citing.xml",
+            "/citations/10.1108/jd-12-2013-0166": "opencitations",
+            "/w/api.php?action=query&list=search&format=json&srlimit=500&srsearch=%2210.1371%2Fjournal.pone.0008776%22": "wikipedia",
+            "/api/search?limit=200&uri=https%3A%2F%2Fdoi.org%2F10.1371%2Fjournal.pone.0008776": "hypothesis",
         ]
+        // Cassette bodies and a built annotation, where the recording is not a plain body.
+        let openCitations = try cassetteBody("opencitations/coci-citations.cassette.yml")
+        let wikipedia = try cassetteBody("wikipedia/search-doi.cassette.yml")
+        let annotation = Array(#"{"total":1,"rows":[{"id":"Qm9vaDZ0aGlz","created":"2026-02-11T09:15:02.412867+00:00","uri":"https://doi.org/10.1371/journal.pone.0008776","links":{"html":"https://hypothes.is/a/Qm9vaDZ0aGlz"}}]}"#.utf8)
         try await withPipelineBroker { broker in
             try await broker.register([
                 try WorkRecord(doi: "10.1371/journal.pone.0033693"), try WorkRecord(doi: "10.7717/peerj.4375"),
                 try WorkRecord(doi: "10.1371/journal.pone.0000001", pmid: "17183631"), try WorkRecord(doi: "10.7272/q6g15xs4"),
-                try WorkRecord(doi: "10.1371/journal.pone.0008776"),
+                try WorkRecord(doi: "10.1371/journal.pone.0008776"), try WorkRecord(doi: "10.1108/jd-12-2013-0166"),
             ])
             try await FixtureServer.with(respond: { target, _ in
-                answers[target].map(FixtureResponse.file) ?? FixtureResponse(status: 404)
+                switch answers[target] {
+                case "opencitations": FixtureResponse(body: openCitations)
+                case "wikipedia": FixtureResponse(body: wikipedia)
+                case "hypothesis": FixtureResponse(body: annotation)
+                case let path?: FixtureResponse.file(path)
+                case nil: FixtureResponse(status: 404)
+                }
             }) { server in
                 try await withTemporaryDirectory { state in
                     var fetched: [String: Int] = [:]
-                    for source in ["crossref", "openalex", "europepmc", "datacite", "reddit", "pubmed"] {
+                    for source in PullSource.all.keys.sorted() {
                         let summary = try await PullCollector(settings: settings(source, broker: broker, server: server, state: state),
                                                               logger: testLogger).run()
                         fetched[source] = summary.worksFetched
                     }
                     #expect(server.requests.allSatisfy { $0.userAgent == "alm-test (mailto:test@example.org)" })
                     #expect(Set(answers.keys).isSubset(of: server.requests.map(\.target)), "each source asked its question")
-                    let expectedRequests = 22  // 5 works × crossref, openalex, datacite, reddit; 1 with a PMID × europepmc, pubmed
+                    let expectedRequests = 6 * 7 + 2  // 6 works × 7 sources asked by DOI; 1 with a PMID × europepmc, pubmed
                     #expect(server.requests.count == expectedRequests, "every work once per source, 404s not retried")
-                    #expect(fetched == ["crossref": 1, "openalex": 1, "europepmc": 1, "datacite": 1, "reddit": 1, "pubmed": 1],
+                    #expect(fetched == Dictionary(uniqueKeysWithValues: PullSource.all.keys.map { ($0, 1) }),
                             "only the works a source answers about (404s are failures, logged)")
 
                     let crossref = decoded(try await broker.readAll(topic: "alm.raw.crossref"))
@@ -66,6 +80,12 @@ struct PullCollectorTests {
                     let pubmed = decoded(try await broker.readAll(topic: "alm.raw.pubmed"))
                     #expect(pubmed.count == 12)
                     #expect(pubmed.allSatisfy { $0.work == "10.1371/journal.pone.0000001" })
+                    let opencitations = decoded(try await broker.readAll(topic: "alm.raw.opencitations"))
+                    #expect(opencitations.count == 20 && opencitations.allSatisfy { $0.work == "10.1108/jd-12-2013-0166" })
+                    let wiki = decoded(try await broker.readAll(topic: "alm.raw.wikipedia"))
+                    #expect(wiki.count == 50 && wiki.allSatisfy { $0.metric == "references" }, "the first page of the recorded search")
+                    let annotations = decoded(try await broker.readAll(topic: "alm.raw.hypothesis"))
+                    #expect(annotations.map(\.id) == ["hypothesis:Qm9vaDZ0aGlz"])
                 }
             }
         }
@@ -105,6 +125,15 @@ struct PullCollectorTests {
             }
         }
     }
+}
+
+/// The first response body of a VCR cassette under the shared fixtures (`response.body.string`).
+func cassetteBody(_ path: String) throws -> [UInt8] {
+    let text = try String(contentsOf: sharedDirectory.appendingPathComponent("fixtures/" + path), encoding: .utf8)
+    guard let interactions = (try Yams.load(yaml: text) as? [String: Any])?["http_interactions"] as? [[String: Any]],
+          let body = ((interactions.first?["response"] as? [String: Any])?["body"] as? [String: Any])?["string"] as? String
+    else { throw FixtureServerError() }
+    return Array(body.utf8)
 }
 
 @Suite("fetching: Retry-After and the circuit breaker against a real HTTP server")
