@@ -131,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "ALMCollectorRuntimeTests",
             dependencies: [
-                "ALMCollectorRuntime", "ALMCollectors", "ALMCore", "ALMRuntime", "Kafka", "DevBroker", "ALMTestSupport",
+                "ALMCollectorRuntime", "ALMCollectors", "ALMCore", "ALMRuntime", "Kafka", "DevBroker", "ALMTestSupport", "ALMAggregation",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),

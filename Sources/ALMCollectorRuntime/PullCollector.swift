@@ -155,7 +155,7 @@ public final class PullCollector: Sendable {
         }
         summary.worksFetched += 1
         summary.fetchedWorks.append(work.doi)
-        let observed = Timestamp(microsecondsSinceEpoch: Int64(now * 1000) * 1000)!
+        let observed = currentTimestamp()
         let events: [RawEvent]
         do {
             events = try settings.source.parser.events(from: body, context: ResponseContext(work: identifiers, observedAt: observed))

@@ -31,18 +31,23 @@ struct CollectCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("observed_at of the events (RFC 3339; default: now).", valueName: "timestamp"))
     var observedAt: String?
     @Flag(help: "Print the events as JSON lines on stdout instead of producing them.") var dryRun = false
-    @Flag(help: "Live: make one round over the works due now, then exit.") var once = false
+    @Flag(help: "Live: make one round over the works due now (with --stream: follow until the server ends the stream), then exit.")
+    var once = false
+    @Flag(help: "Follow the source's live stream (wikipedia: EventStreams page-links-change) instead of pulling per work.")
+    var stream = false
+    @Option(help: ArgumentHelp("With --stream: the stream's URL.", valueName: "url")) var streamURL: String?
     @Option(help: ArgumentHelp("Live: where the schedule of each work is kept.", valueName: "dir"))
     var stateDir = "collector-state"
     @Option(help: ArgumentHelp("Live: the source's base URL (overrides collectors.<source>.base_url).", valueName: "url"))
     var baseURL: String?
 
     func run() async throws {
+        if stream { return try await followStream() }
+        guard let replay else { return try await collectLive() }
         let parser: any ResponseParser
         do { parser = try CollectorRegistry.parser(source: source, format: format) } catch {
             throw ValidationError(error.description)
         }
-        guard let replay else { return try await collectLive() }
         var identifiers: WorkIdentifiers?
         if let work {
             do { identifiers = WorkIdentifiers(doi: try DOI.normalize(work)) } catch {
@@ -51,7 +56,7 @@ struct CollectCommand: AsyncParsableCommand {
         }
         let observed: Timestamp
         do {
-            observed = try observedAt.map { try Timestamp(parsing: $0) } ?? Timestamp(microsecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000) * 1000)!
+            observed = try observedAt.map { try Timestamp(parsing: $0) } ?? currentTimestamp()
         } catch {
             throw ValidationError("--observed-at: \(error) (expected RFC 3339, e.g. 2026-03-01T00:00:00Z)")
         }
@@ -82,6 +87,22 @@ struct CollectCommand: AsyncParsableCommand {
         print("\(events.count - rejected) events produced to \(TopicDeclarations.rawTopicPrefix)\(source)"
               + (rejected > 0 ? ", \(rejected) rejected to the dead-letter topic" : ""))
         if rejected > 0 { throw ExitCode(1) }
+    }
+
+    private func followStream() async throws {
+        guard source == "wikipedia" else { throw ValidationError("--stream: only wikipedia has a live stream collector yet") }
+        if replay != nil || dryRun { throw ValidationError("--stream does not combine with --replay or --dry-run") }
+        let configuration = try options.loadConfiguration()
+        var settings = StreamCollectorSettings.wikipediaLinks(kafka: configuration.kafka, declarations: try file.load(configuration),
+                                                              stateDirectory: URL(fileURLWithPath: stateDir))
+        if let streamURL { settings.url = streamURL }
+        if let agent = configuration.collectors.userAgent { settings.userAgent = agent }
+        settings.stopAtEnd = once
+        let stop = StopSignal()
+        stop.install()
+        let summary = try await StreamCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
+        print("\(source): \(summary.frames) stream events read, \(summary.events) raw events produced, "
+              + "\(summary.malformedFrames) unreadable, \(summary.connections) connections")
     }
 
     private func collectLive() async throws {

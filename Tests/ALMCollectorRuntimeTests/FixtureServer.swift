@@ -11,6 +11,9 @@ struct FixtureResponse: Sendable {
     var status = 200
     var headers: [(String, String)] = []
     var body: [UInt8] = []
+    /// A streamed body instead: each chunk written, then a pause.
+    var chunks: [[UInt8]]? = nil
+    var pauseBetweenChunks: Duration = .zero
 
     static func file(_ path: String) -> FixtureResponse {
         FixtureResponse(body: Array((try? Data(contentsOf: sharedDirectory.appendingPathComponent("fixtures/" + path))) ?? Data()))
@@ -23,6 +26,7 @@ final class FixtureServer: Sendable {
     struct Request: Sendable {
         let target: String
         let userAgent: String?
+        let lastEventID: String?
         let at: ContinuousClock.Instant
     }
 
@@ -41,21 +45,33 @@ final class FixtureServer: Sendable {
         self.log = log
     }
 
-    static func with<T>(respond: @escaping @Sendable (_ target: String, _ count: Int) -> FixtureResponse,
+    static func with<T>(respond: @escaping @Sendable (_ request: Request, _ count: Int) -> FixtureResponse,
                         _ body: (FixtureServer) async throws -> T) async throws -> T {
         let requests = RequestLog()
         let router = Router()
         router.get("**") { request, _ -> Response in
             let target = request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+            let lastEventID = HTTPField.Name("Last-Event-ID").flatMap { request.headers[$0] }
+            let logged = Request(target: target, userAgent: request.headers[.userAgent], lastEventID: lastEventID, at: .now)
             let count = requests.entries.withLock { log in
-                log.append(Request(target: target, userAgent: request.headers[.userAgent], at: .now))
+                log.append(logged)
                 return log.filter { $0.target == target }.count
             }
-            let answer = respond(target, count)
+            let answer = respond(logged, count)
             var headers = HTTPFields()
             for (name, value) in answer.headers { if let field = HTTPField.Name(name) { headers[field] = value } }
-            return Response(status: .init(code: answer.status), headers: headers,
-                            body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+            guard let chunks = answer.chunks else {
+                return Response(status: .init(code: answer.status), headers: headers,
+                                body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+            }
+            let pause = answer.pauseBetweenChunks
+            return Response(status: .init(code: answer.status), headers: headers, body: ResponseBody { writer in
+                for chunk in chunks {
+                    try await writer.write(ByteBuffer(bytes: chunk))
+                    try await Task.sleep(for: pause)
+                }
+                try await writer.finish(nil)
+            })
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "fixture-server")

@@ -44,8 +44,8 @@ struct PullCollectorTests {
                 try WorkRecord(doi: "10.1371/journal.pone.0000001", pmid: "17183631"), try WorkRecord(doi: "10.7272/q6g15xs4"),
                 try WorkRecord(doi: "10.1371/journal.pone.0008776"), try WorkRecord(doi: "10.1108/jd-12-2013-0166"),
             ])
-            try await FixtureServer.with(respond: { target, _ in
-                switch answers[target] {
+            try await FixtureServer.with(respond: { request, _ in
+                switch answers[request.target] {
                 case "opencitations": FixtureResponse(body: openCitations)
                 case "wikipedia": FixtureResponse(body: wikipedia)
                 case "hypothesis": FixtureResponse(body: annotation)
@@ -96,8 +96,8 @@ struct PullCollectorTests {
         let works = try (1...40).map { try WorkRecord(doi: "10.5555/alm.\($0)") }
         try await withPipelineBroker { broker in
             try await broker.register(works)
-            try await FixtureServer.with(respond: { target, _ in
-                let doi = String(target.dropFirst("/works/".count))
+            try await FixtureServer.with(respond: { request, _ in
+                let doi = String(request.target.dropFirst("/works/".count))
                 return FixtureResponse(body: Array(#"{"status":"ok","message":{"DOI":"\#(doi)","is-referenced-by-count":\#(doi.count)}}"#.utf8))
             }) { server in
                 try await withTemporaryDirectory { dir in
