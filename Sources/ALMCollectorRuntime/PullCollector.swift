@@ -5,6 +5,7 @@ import AsyncHTTPClient
 import Foundation
 import Kafka
 import Logging
+import Metrics
 import Synchronization
 
 public struct PullCollectorSettings: Sendable {
@@ -23,8 +24,10 @@ public struct PullCollectorSettings: Sendable {
     public var settleSeconds = 3.0
     /// Make one round over the works due at its start, then stop (for cron and tests).
     public var once = false
-    /// How long to sleep when nothing is due (a new work in the registry ends the sleep early).
+    /// How long to sleep when nothing is due.
     public var idleSeconds = 30.0
+    /// Where the collector's metrics go (swift-metrics' bootstrapped factory unless a test passes one).
+    public var metricsFactory: MetricsFactory = MetricsSystem.factory
 
     public init(source: PullSource, kafka: KafkaConfiguration, declarations: TopicDeclarations, stateDirectory: URL) {
         self.source = source
@@ -82,7 +85,8 @@ public final class PullCollector: Sendable {
         try consumer.subscribe(topics: [settings.worksTopic])
         let producer = try KafkaProducer(configuration: settings.kafka, logger: logger)
         let client = HTTPClient.forCollectors(settings.fetch)
-        let fetcher = SourceFetcher(source: source, settings: settings.fetch, client: client, logger: logger)
+        let metrics = CollectorMetrics(source: source, factory: settings.metricsFactory)
+        let fetcher = SourceFetcher(source: source, settings: settings.fetch, client: client, logger: logger, metrics: metrics)
 
         var registry = WorkRegistry()
         var summary = PullCollectorSummary()
@@ -110,7 +114,8 @@ public final class PullCollector: Sendable {
                 for (record, partition) in dueWorks {
                     if shouldStop() { break }
                     guard ownership.withLock({ $0.partitions.contains(partition) }) else { continue }
-                    let next = try await collect(record, fetcher: fetcher, router: router, producer: producer, summary: &summary)
+                    let next = try await collect(record, fetcher: fetcher, router: router, producer: producer, metrics: metrics,
+                                                 summary: &summary)
                     due[record.doi] = next.due
                     try store.record(doi: record.doi, nextDue: next.due, succeededAt: next.succeeded ? Date().timeIntervalSince1970 : nil)
                     if await fetcher.isPaused {
@@ -135,7 +140,7 @@ public final class PullCollector: Sendable {
 
     /// Asks the source about one work and produces what it says. Returns when the work is due next.
     private func collect(_ work: WorkRecord, fetcher: SourceFetcher, router: RawEventRouter, producer: KafkaProducer,
-                         summary: inout PullCollectorSummary) async throws -> (due: Double, succeeded: Bool) {
+                         metrics: CollectorMetrics, summary: inout PullCollectorSummary) async throws -> (due: Double, succeeded: Bool) {
         let now = Date().timeIntervalSince1970
         let identifiers = WorkIdentifiers(doi: work.doi, pmid: work.pmid, pmcid: work.pmcid)
         let regular = settings.schedule.nextDue(doi: work.doi, published: work.published, fetchedAt: now)
@@ -161,6 +166,7 @@ public final class PullCollector: Sendable {
             events = try settings.source.parser.events(from: body, context: ResponseContext(work: identifiers, observedAt: observed))
         } catch {
             summary.failures += 1
+            metrics.error(error.kind.rawValue)
             logger.warning("\(settings.source.source): \(work.doi): \(error)",
                            metadata: ["collector.source": "\(settings.source.source)", "collector.error": "\(error.kind.rawValue)"])
             return (regular, false)
@@ -168,6 +174,8 @@ public final class PullCollector: Sendable {
         let routes = events.map { router.route($0.encodedJSON(), origin: url) }
         _ = try await producer.sendAll(routes.map(\.record))
         summary.eventsProduced += events.count
+        metrics.events.increment(by: events.count)
+        metrics.succeeded()
         return (regular, true)
     }
 

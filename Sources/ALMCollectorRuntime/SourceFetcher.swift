@@ -75,6 +75,7 @@ public actor SourceFetcher {
     private let settings: FetchSettings
     private let client: HTTPClient
     private let logger: Logger
+    private let metrics: CollectorMetrics
     private var bucket: TokenBucket
     private var breaker: CircuitBreaker
     private let start = ContinuousClock.now
@@ -82,11 +83,12 @@ public actor SourceFetcher {
     public private(set) var requestsSent = 0
     public private(set) var breakerTrips = 0
 
-    public init(source: String, settings: FetchSettings, client: HTTPClient, logger: Logger) {
+    public init(source: String, settings: FetchSettings, client: HTTPClient, logger: Logger, metrics: CollectorMetrics? = nil) {
         self.source = source
         self.settings = settings
         self.client = client
         self.logger = logger
+        self.metrics = metrics ?? CollectorMetrics(source: source)
         bucket = TokenBucket(ratePerSecond: settings.requestsPerSecond, capacity: settings.burst)
         breaker = CircuitBreaker(failureThreshold: settings.breakerThreshold, windowSeconds: settings.breakerWindowSeconds,
                                  pauseSeconds: settings.breakerPauseSeconds)
@@ -108,6 +110,7 @@ public actor SourceFetcher {
         while true {
             attempt += 1
             guard breaker.allowsRequest(now: now) else {
+                metrics.error("paused")
                 if case .open(let until) = breaker.state { throw .paused(secondsLeft: until - now) }
                 throw .paused(secondsLeft: 0)
             }
@@ -116,6 +119,7 @@ public actor SourceFetcher {
             switch settings.retry.decide(after: attempt, outcome, unit: Double.random(in: 0..<1, using: &random)) {
             case .done:
                 breaker.recordSuccess()
+                metrics.paused.record(0)
                 if case .success(let body) = result { return body }
                 return []
             case .retry(let seconds):
@@ -141,8 +145,15 @@ public actor SourceFetcher {
     }
 
     private func noteFailure(_ outcome: RetryPolicy.Outcome, url: String) {
+        switch outcome {
+        case .success: break
+        case .timeout: metrics.error("timeout")
+        case .connectionFailed: metrics.error("connection")
+        case .status(let code, _): metrics.error(code == 429 ? "rate_limited" : code >= 500 ? "server" : "client")
+        }
         guard breaker.recordFailure(now: now) else { return }
         breakerTrips += 1
+        metrics.paused.record(1)
         let message = "\(source): paused for \(Int(settings.breakerPauseSeconds)) s after \(settings.breakerThreshold) failures "
             + "within \(Int(settings.breakerWindowSeconds)) s; last: \(describe(outcome))"
         logger.error("\(message)", metadata: ["collector.source": "\(source)", "collector.breaker": "open"])
@@ -164,6 +175,12 @@ public actor SourceFetcher {
         request.headers.add(name: "Accept", value: "application/json, application/xml;q=0.9, */*;q=0.8")
         for (name, value) in settings.headers { request.headers.add(name: name, value: value) }
         requestsSent += 1
+        metrics.requests.increment()
+        let started = ContinuousClock.now
+        defer {
+            let elapsed = ContinuousClock.now - started
+            metrics.duration.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        }
         do {
             let response = try await client.execute(request, timeout: .seconds(settings.timeoutSeconds))
             let body: ByteBuffer

@@ -5,6 +5,7 @@ import AsyncHTTPClient
 import Foundation
 import Kafka
 import Logging
+import Metrics
 import NIOCore
 
 public struct StreamCollectorSettings: Sendable {
@@ -25,6 +26,7 @@ public struct StreamCollectorSettings: Sendable {
     public var reconnect = RetryPolicy(maxAttempts: Int.max, baseDelaySeconds: 1, maxDelaySeconds: 60)
     /// Stop when the server ends the stream instead of reconnecting (tests, replays of a finite stream).
     public var stopAtEnd = false
+    public var metricsFactory: MetricsFactory = MetricsSystem.factory
 
     public init(source: String, url: String, parser: any ResponseParser, kafka: KafkaConfiguration,
                 declarations: TopicDeclarations, stateDirectory: URL) {
@@ -73,19 +75,21 @@ public final class StreamCollector: Sendable {
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(10), read: .seconds(300)))
         configuration.decompression = .enabled(limit: .ratio(50))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        let metrics = CollectorMetrics(source: settings.source, factory: settings.metricsFactory)
         var summary = StreamCollectorSummary()
         var failures = 0
         do {
             while !shouldStop() {
                 let receivedBefore = summary.frames
                 do {
-                    try await follow(client: client, producer: producer, router: router, cursors: cursors,
+                    try await follow(client: client, producer: producer, router: router, cursors: cursors, metrics: metrics,
                                      summary: &summary, shouldStop: shouldStop)
                     if settings.stopAtEnd || shouldStop() { break }
                     logger.info("\(settings.source): the stream ended; reconnecting")
                 } catch let error as KafkaError {
                     throw error
                 } catch {
+                    metrics.error("connection")
                     logger.warning("\(settings.source): stream interrupted: \(error)", metadata: ["collector.source": "\(settings.source)"])
                 }
                 failures = summary.frames > receivedBefore ? 1 : failures + 1
@@ -104,7 +108,7 @@ public final class StreamCollector: Sendable {
     }
 
     private func follow(client: HTTPClient, producer: KafkaProducer, router: RawEventRouter, cursors: CursorStore,
-                        summary: inout StreamCollectorSummary, shouldStop: @Sendable () -> Bool) async throws {
+                        metrics: CollectorMetrics, summary: inout StreamCollectorSummary, shouldStop: @Sendable () -> Bool) async throws {
         let resumeFrom = try cursors.position(of: settings.url)
         var request = HTTPClientRequest(url: settings.url)
         request.headers.add(name: "Accept", value: "text/event-stream")
@@ -115,6 +119,7 @@ public final class StreamCollector: Sendable {
             throw CollectorRuntimeError("\(settings.url) answered HTTP \(response.status.code)")
         }
         summary.connections += 1
+        metrics.requests.increment()
         let start = resumeFrom.map { "from \($0)" } ?? "from now"
         logger.info("\(settings.source): following \(settings.url) \(start)")
 
@@ -126,6 +131,8 @@ public final class StreamCollector: Sendable {
             if !pending.isEmpty {
                 _ = try await producer.sendAll(pending.map { router.route($0.encodedJSON(), origin: settings.url).record })
                 summary.events += pending.count
+                metrics.events.increment(by: pending.count)
+                metrics.succeeded()
                 pending.removeAll(keepingCapacity: true)
             }
             if let cursor = pendingCursor { try cursors.save(cursor, of: settings.url) }
@@ -139,6 +146,7 @@ public final class StreamCollector: Sendable {
                     pending += try settings.parser.events(from: Array(frame.data.utf8), context: ResponseContext(work: nil, observedAt: currentTimestamp()))
                 } catch {
                     summary.malformedFrames += 1
+                    metrics.error(error.kind.rawValue)
                     logger.warning("\(settings.source): frame \(frame.id ?? "without id"): \(error)")
                 }
                 if let id = frame.id { pendingCursor = id }

@@ -6,6 +6,7 @@ import AsyncHTTPClient
 import DevBroker
 import Foundation
 import Kafka
+import MetricsTestKit
 import Testing
 import Yams
 
@@ -164,7 +165,9 @@ struct FetcherTests {
             settings.retry = RetryPolicy(maxAttempts: 2, baseDelaySeconds: 0.01, maxDelaySeconds: 0.05)
             settings.breakerThreshold = 5
             settings.breakerPauseSeconds = 600
-            let fetcher = SourceFetcher(source: "crossref", settings: settings, client: client, logger: testLogger)
+            let metrics = TestMetrics()
+            let fetcher = SourceFetcher(source: "crossref", settings: settings, client: client, logger: testLogger,
+                                        metrics: CollectorMetrics(source: "crossref", factory: metrics))
             var errors: [FetchError] = []
             for index in 0..<6 {
                 do {
@@ -180,6 +183,12 @@ struct FetcherTests {
             #expect(errors.suffix(4).allSatisfy { $0.errorClass == "paused" }, "the fifth failure opened it mid-fetch")
             #expect(await fetcher.breakerTrips == 1)
             #expect(await fetcher.isPaused)
+            let source = [("source", "crossref")]
+            #expect(try metrics.expectCounter("alm_collector_requests_total", source).totalValue == 5)
+            #expect(try metrics.expectCounter("alm_collector_errors_total", source + [("class", "server")]).totalValue == 5)
+            #expect(try metrics.expectCounter("alm_collector_errors_total", source + [("class", "paused")]).totalValue == 4)
+            #expect(try metrics.expectGauge("alm_collector_paused", source).lastValue == 1)
+            #expect(try metrics.expectTimer("alm_collector_request_duration_seconds", source).values.count == 5)
         }
     }
 

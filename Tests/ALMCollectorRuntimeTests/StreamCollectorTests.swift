@@ -6,6 +6,7 @@ import ALMTestSupport
 import DevBroker
 import Foundation
 import Kafka
+import MetricsTestKit
 import Testing
 
 /// An EventStreams page-links-change frame: page `Page_<n>` of the English Wikipedia adds a link to
@@ -42,12 +43,19 @@ struct StreamCollectorTests {
                     var settings = StreamCollectorSettings.wikipediaLinks(kafka: broker.kafka, declarations: declarations, stateDirectory: state)
                     settings.url = server.baseURL + "/v2/stream/page-links-change"
                     settings.stopAtEnd = true
+                    let metrics = TestMetrics()
+                    settings.metricsFactory = metrics
                     let first = try await StreamCollector(settings: settings, logger: testLogger).run()
                     let counts: [Int] = [first.frames, first.events, first.malformedFrames, first.connections]
                     #expect(counts == [30, 29, 1, 1], "frames, events, malformed, connections")
                     let again = try await StreamCollector(settings: settings, logger: testLogger).run()
                     #expect(again.frames == 0 && again.events == 0, "nothing after f30")
                     #expect(server.requests.map(\.lastEventID) == [nil, "f30"])
+                    let source = [("source", "wikipedia")]
+                    #expect(try metrics.expectCounter("alm_collector_events_total", source).totalValue == 29)
+                    #expect(try metrics.expectCounter("alm_collector_errors_total", source + [("class", "malformed_response")]).totalValue == 1)
+                    #expect(try metrics.expectCounter("alm_collector_requests_total", source).totalValue == 2, "two connections")
+                    #expect(try metrics.expectGauge("alm_collector_last_success_timestamp_seconds", source).lastValue ?? 0 > 1_700_000_000)
 
                     let events = decoded(try await broker.readAll(topic: "alm.raw.wikipedia"))
                     #expect(events.count == 29)
