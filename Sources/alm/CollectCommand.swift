@@ -33,7 +33,7 @@ struct CollectCommand: AsyncParsableCommand {
     @Flag(help: "Print the events as JSON lines on stdout instead of producing them.") var dryRun = false
     @Flag(help: "Live: make one round over the works due now (with --stream: follow until the server ends the stream), then exit.")
     var once = false
-    @Flag(help: "Follow the source's live stream (wikipedia: EventStreams page-links-change) instead of pulling per work.")
+    @Flag(help: "Follow the source's live stream (wikipedia: EventStreams page-links-change; bluesky: Jetstream) instead of pulling per work.")
     var stream = false
     @Option(help: ArgumentHelp("With --stream: the stream's URL.", valueName: "url")) var streamURL: String?
     @Option(help: ArgumentHelp("Live: where the schedule of each work is kept.", valueName: "dir"))
@@ -90,18 +90,31 @@ struct CollectCommand: AsyncParsableCommand {
     }
 
     private func followStream() async throws {
-        guard source == "wikipedia" else { throw ValidationError("--stream: only wikipedia has a live stream collector yet") }
+        guard ["wikipedia", "bluesky"].contains(source) else {
+            throw ValidationError("--stream: wikipedia (EventStreams) and bluesky (Jetstream) have live streams; \(source) does not")
+        }
         if replay != nil || dryRun { throw ValidationError("--stream does not combine with --replay or --dry-run") }
         let configuration = try options.loadConfiguration()
+        let stop = StopSignal()
+        stop.install()
+        if source == "bluesky" {
+            var settings = JetstreamCollectorSettings(kafka: configuration.kafka, declarations: try file.load(configuration),
+                                                      stateDirectory: URL(fileURLWithPath: stateDir))
+            if let streamURL { settings.url = streamURL }
+            settings.stopAtEnd = once
+            let summary = try await JetstreamCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
+            return report(summary)
+        }
         var settings = StreamCollectorSettings.wikipediaLinks(kafka: configuration.kafka, declarations: try file.load(configuration),
                                                               stateDirectory: URL(fileURLWithPath: stateDir))
         if let streamURL { settings.url = streamURL }
         if let agent = configuration.collectors.userAgent { settings.userAgent = agent }
         settings.stopAtEnd = once
-        let stop = StopSignal()
-        stop.install()
-        let summary = try await StreamCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
-        print("\(source): \(summary.frames) stream events read, \(summary.events) raw events produced, "
+        report(try await StreamCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested })
+    }
+
+    private func report(_ summary: StreamCollectorSummary) {
+        print("\(source): \(summary.frames) stream messages read, \(summary.events) raw events produced, "
               + "\(summary.malformedFrames) unreadable, \(summary.connections) connections")
     }
 
