@@ -104,8 +104,9 @@ public actor SourceFetcher {
         return false
     }
 
-    /// The body of a successful (2xx) answer to GET `url`.
-    public func fetch(_ url: String) async throws(FetchError) -> [UInt8] {
+    /// The body of a successful (2xx) answer to GET `url`. `secretQuery` (credentials, `&key=value...`)
+    /// is appended to the request only: errors and logs name `url` without it.
+    public func fetch(_ url: String, secretQuery: String? = nil) async throws(FetchError) -> [UInt8] {
         var attempt = 0
         while true {
             attempt += 1
@@ -115,7 +116,7 @@ public actor SourceFetcher {
                 throw .paused(secondsLeft: 0)
             }
             await waitForToken()
-            let (outcome, result) = await send(url)
+            let (outcome, result) = await send(url, secretQuery: secretQuery)
             switch settings.retry.decide(after: attempt, outcome, unit: Double.random(in: 0..<1, using: &random)) {
             case .done:
                 breaker.recordSuccess()
@@ -168,8 +169,8 @@ public actor SourceFetcher {
         }
     }
 
-    private func send(_ url: String) async -> (RetryPolicy.Outcome, Result<[UInt8], FetchError>) {
-        var request = HTTPClientRequest(url: url)
+    private func send(_ url: String, secretQuery: String?) async -> (RetryPolicy.Outcome, Result<[UInt8], FetchError>) {
+        var request = HTTPClientRequest(url: url + (secretQuery.map { (url.contains("?") ? "&" : "?") + $0 } ?? ""))
         request.method = .GET
         request.headers.add(name: "User-Agent", value: settings.userAgent)
         request.headers.add(name: "Accept", value: "application/json, application/xml;q=0.9, */*;q=0.8")
@@ -199,7 +200,9 @@ public actor SourceFetcher {
         } catch let error as HTTPClientError where [.deadlineExceeded, .readTimeout, .connectTimeout].contains(error) {
             return (.timeout, .failure(.timeout(url: url)))
         } catch {
-            return (.connectionFailed, .failure(.connection(url: url, reason: "\(error)")))
+            // The error's own text may quote the request URL: with credentials in it, say less.
+            let reason = secretQuery == nil ? "\(error)" : "\(type(of: error))"
+            return (.connectionFailed, .failure(.connection(url: url, reason: reason)))
         }
     }
 }

@@ -118,7 +118,34 @@ struct CollectCommand: AsyncParsableCommand {
               + "\(summary.malformedFrames) unreadable, \(summary.connections) connections")
     }
 
+    private func collectReports(_ report: ReportSource) async throws {
+        let configuration = try options.loadConfiguration()
+        let sourceOptions = configuration.collectors.sources[source]
+        guard let targets = sourceOptions?.reportTargets, !targets.isEmpty else {
+            throw ValidationError("collectors.\(source).report_targets is not set: list the journals (pmc) or SUSHI customer ids (counter)")
+        }
+        guard let first = sourceOptions?.firstMonth.flatMap(ReportMonth.init) else {
+            throw ValidationError("collectors.\(source).first_month is not set (YYYY-MM)")
+        }
+        var settings = ReportCollectorSettings(source: report, targets: targets, firstMonth: first, kafka: configuration.kafka,
+                                               declarations: try file.load(configuration), stateDirectory: URL(fileURLWithPath: stateDir))
+        settings.baseURL = baseURL ?? sourceOptions?.baseURL ?? report.defaultBaseURL
+        if let months = sourceOptions?.restateMonths { settings.restateMonths = months }
+        if let agent = configuration.collectors.userAgent { settings.fetch.userAgent = agent }
+        var query: [String] = []
+        for (parameter, variable) in (sourceOptions?.queryFromEnvironment ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
+                throw ValidationError("collectors.\(source).query_from_env.\(parameter): environment variable \(variable) is not set")
+            }
+            query.append(PullSource.encode(parameter, keepingSlash: false) + "=" + PullSource.encode(value, keepingSlash: false))
+        }
+        settings.secretQuery = query.isEmpty ? nil : query.joined(separator: "&")
+        let summary = try await ReportCollector(settings: settings, logger: options.makeLogger("alm.collect")).run()
+        print("\(source): \(summary.reportsFetched) reports fetched, \(summary.events) events produced, \(summary.failures) failures")
+    }
+
     private func collectLive() async throws {
+        if let report = ReportSource.all[source] { return try await collectReports(report) }
         guard let pull = PullSource.all[source] else {
             throw ValidationError("\(source) is not a pull source (pull sources: \(PullSource.all.keys.sorted().joined(separator: ", "))); "
                 + "use --replay FILE for its recorded responses")

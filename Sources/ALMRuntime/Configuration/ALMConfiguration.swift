@@ -23,6 +23,12 @@ public struct ALMConfiguration: Sendable, Equatable {
             public var requestsPerSecond: Double?
             /// HTTP header → name of the environment variable holding its value (credentials stay out of files).
             public var headersFromEnvironment: [String: String] = [:]
+            /// Report sources (pmc, counter): journals or SUSHI customer ids, the first month, and query
+            /// parameters whose values come from the environment (user, password, api_key, requestor_id).
+            public var reportTargets: [String] = []
+            public var firstMonth: String?
+            public var restateMonths: Int?
+            public var queryFromEnvironment: [String: String] = [:]
         }
     }
 
@@ -149,7 +155,29 @@ public struct ALMConfiguration: Sendable, Equatable {
                     for (header, variable) in try YAMLDocument.mapping(setting, at: at) {
                         source.headersFromEnvironment[header] = try YAMLDocument.scalar(variable, at: "\(at).\(header)")
                     }
-                default: throw ConfigurationError("\(at): unknown key (known: base_url, headers_from_env, requests_per_second)")
+                case "query_from_env":
+                    for (parameter, variable) in try YAMLDocument.mapping(setting, at: at) {
+                        source.queryFromEnvironment[parameter] = try YAMLDocument.scalar(variable, at: "\(at).\(parameter)")
+                    }
+                case "report_targets":
+                    guard let items = setting.sequence else { throw ConfigurationError("\(at): expected a list") }
+                    source.reportTargets = try items.enumerated().map { index, item throws(ConfigurationError) in
+                        try YAMLDocument.scalar(item, at: "\(at)[\(index)]")
+                    }
+                case "first_month":
+                    let month = try YAMLDocument.scalar(setting, at: at)
+                    let parts = month.split(separator: "-")
+                    guard parts.count == 2, parts[0].count == 4, let number = Int(parts[1]), (1...12).contains(number), Int(parts[0]) != nil else {
+                        throw ConfigurationError("\(at): expected YYYY-MM")
+                    }
+                    source.firstMonth = month
+                case "restate_months":
+                    let months = try YAMLDocument.integer(setting, at: at)
+                    guard (0...24).contains(months) else { throw ConfigurationError("\(at): must lie in 0...24") }
+                    source.restateMonths = months
+                default:
+                    throw ConfigurationError("\(at): unknown key (known: base_url, first_month, headers_from_env, query_from_env, "
+                        + "report_targets, requests_per_second, restate_months)")
                 }
             }
             options.sources[name] = source
