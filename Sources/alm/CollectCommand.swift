@@ -36,6 +36,12 @@ struct CollectCommand: AsyncParsableCommand {
     @Flag(help: "Follow the source's live stream (wikipedia: EventStreams page-links-change; bluesky: Jetstream) instead of pulling per work.")
     var stream = false
     @Option(help: ArgumentHelp("With --stream: the stream's URL.", valueName: "url")) var streamURL: String?
+    @Option(name: .customLong("file"),
+            help: ArgumentHelp("accesslog: the access log to read (combined format), resumed where the last run stopped.", valueName: "path"))
+    var logFile: String?
+    @Flag(help: "accesslog: keep reading as the log grows and after it is rotated.") var follow = false
+    @Option(help: ArgumentHelp("accesslog: this server's name in event ids (default: the log's file name).", valueName: "name"))
+    var logName: String?
     @Option(help: ArgumentHelp("Live: where the schedule of each work is kept.", valueName: "dir"))
     var stateDir = "collector-state"
     @Option(help: ArgumentHelp("Live: the source's base URL (overrides collectors.<source>.base_url).", valueName: "url"))
@@ -43,6 +49,7 @@ struct CollectCommand: AsyncParsableCommand {
 
     func run() async throws {
         if stream { return try await followStream() }
+        if let logFile { return try await readLog(logFile) }
         guard let replay else { return try await collectLive() }
         let parser: any ResponseParser
         do { parser = try CollectorRegistry.parser(source: source, format: format) } catch {
@@ -111,6 +118,24 @@ struct CollectCommand: AsyncParsableCommand {
         if let agent = configuration.collectors.userAgent { settings.userAgent = agent }
         settings.stopAtEnd = once
         report(try await StreamCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested })
+    }
+
+    private func readLog(_ path: String) async throws {
+        guard source == "accesslog" else { throw ValidationError("--file is for accesslog") }
+        let configuration = try options.loadConfiguration()
+        let secret = ProcessInfo.processInfo.environment["ALM_ACCESSLOG_SECRET"].flatMap { $0.isEmpty ? nil : Array($0.utf8) }
+        if secret == nil {
+            FileHandle.standardError.write(Data("warning: ALM_ACCESSLOG_SECRET is not set: session and id hashes are plain SHA-256 pseudonyms\n".utf8))
+        }
+        let name = logName ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        var settings = LogFileCollectorSettings(path: path, parser: AccessLogParser(logName: name, secret: secret), kafka: configuration.kafka,
+                                                declarations: try file.load(configuration), stateDirectory: URL(fileURLWithPath: stateDir))
+        settings.follow = follow
+        let stop = StopSignal()
+        stop.install()
+        let summary = try await LogFileCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
+        print("accesslog: \(summary.bytesRead) bytes read, \(summary.events) usage events produced, "
+              + "\(summary.malformedLines) lines not in combined format, \(summary.rotations) rotations")
     }
 
     private func report(_ summary: StreamCollectorSummary) {
