@@ -184,6 +184,11 @@ struct CollectCommand: AsyncParsableCommand {
         settings.once = once
         if let agent = configuration.collectors.userAgent { settings.fetch.userAgent = agent }
         if let rate = sourceOptions?.requestsPerSecond { settings.fetch.requestsPerSecond = rate }
+        if let days = sourceOptions?.refreshDays {
+            settings.schedule.youngIntervalSeconds = days.young * 86_400
+            settings.schedule.recentIntervalSeconds = days.recent * 86_400
+            settings.schedule.olderIntervalSeconds = days.older * 86_400
+        }
         for (header, variable) in sourceOptions?.headersFromEnvironment ?? [:] {
             guard let value = ProcessInfo.processInfo.environment[variable], !value.isEmpty else {
                 throw ValidationError("collectors.\(source).headers_from_env.\(header): environment variable \(variable) is not set")

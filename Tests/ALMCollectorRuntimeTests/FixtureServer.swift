@@ -75,7 +75,7 @@ final class FixtureServer: Sendable {
         }
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         var logger = Logger(label: "fixture-server")
-        logger.logLevel = .warning
+        logger.logLevel = .critical  // its shutdown logs a CancellationError as an error
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
                               onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
                               logger: logger)

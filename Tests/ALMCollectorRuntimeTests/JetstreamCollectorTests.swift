@@ -33,7 +33,7 @@ func withJetstreamServer<T>(lines: [(Int64, String)], firstConnectionLines: Int,
     let log = CursorLog()
     let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
     var logger = Logger(label: "jetstream-server")
-    logger.logLevel = .warning
+    logger.logLevel = .critical
     let app = Application(
         router: Router(),
         server: .http1WebSocketUpgrade { request, _, _ in

@@ -86,7 +86,11 @@ struct StreamCollectorTests {
                         return process
                     }
                     let killed = try alm()
-                    try await Task.sleep(for: .milliseconds(2500))
+                    // Kill it two seconds into the stream (about frame 100 of 200), however long it took to start.
+                    let deadline = ContinuousClock.now + .seconds(60)
+                    while server.requests.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+                    let connected = try #require(server.requests.first?.at)
+                    try await Task.sleep(until: connected + .seconds(2))
                     #expect(killed.isRunning, "killed mid-stream")
                     kill(killed.processIdentifier, SIGKILL)
                     killed.waitUntilExit()

@@ -121,6 +121,52 @@ struct ConfigurationTests {
         #expect { try ALMConfiguration.parse(yaml: yaml) } throws: { ($0 as? ConfigurationError)?.description.contains(expected) == true }
     }
 
+    @Test("processor, snapshot and collector keys are read; a bad value names its key")
+    func sections() throws {
+        let configuration = try ALMConfiguration.parse(yaml: """
+            processor:
+              usage_lateness_seconds: 604800
+              batch_records: 2000
+            snapshots: {interval_seconds: 3600, retain: 24}
+            collectors:
+              user_agent: alm (mailto:metrics@example.org)
+              crossref:
+                base_url: https://api.crossref.org/
+                requests_per_second: 10
+                headers_from_env: {Authorization: CROSSREF_PLUS_TOKEN}
+                refresh_days: {young: 0.5, older: 90}
+              pmc:
+                report_targets: [ajrccm, plosone]
+                first_month: 2024-01
+                restate_months: 3
+                query_from_env: {user: PMC_USER, password: PMC_PASSWORD}
+            """)
+        #expect(configuration.processor.usageLatenessSeconds == 604_800 && configuration.processor.batchRecords == 2000)
+        #expect(configuration.snapshots.intervalSeconds == 3600 && configuration.snapshots.retain == 24)
+        #expect(configuration.collectors.userAgent == "alm (mailto:metrics@example.org)")
+        let crossref = try #require(configuration.collectors.sources["crossref"])
+        #expect(crossref.baseURL == "https://api.crossref.org", "the trailing slash is dropped")
+        #expect(crossref.requestsPerSecond == 10 && crossref.headersFromEnvironment == ["Authorization": "CROSSREF_PLUS_TOKEN"])
+        #expect(crossref.refreshDays.map { [$0.young, $0.recent, $0.older] } == [0.5, 7, 90], "an unnamed tier keeps its default")
+        let pmc = try #require(configuration.collectors.sources["pmc"])
+        #expect(pmc.reportTargets == ["ajrccm", "plosone"] && pmc.firstMonth == "2024-01" && pmc.restateMonths == 3)
+        #expect(pmc.queryFromEnvironment == ["user": "PMC_USER", "password": "PMC_PASSWORD"])
+    }
+
+    @Test("bad processor, snapshot and collector values", arguments: [
+        ("processor:\n  usage_lateness_seconds: -1", "processor.usage_lateness_seconds"),
+        ("processor:\n  batch_records: 0", "processor.batch_records"),
+        ("snapshots:\n  retain: 0", "snapshots.retain"),
+        ("collectors:\n  crossref:\n    base_url: ftp://x", "collectors.crossref.base_url"),
+        ("collectors:\n  crossref:\n    refresh_days: {fresh: 1}", "unknown tier"),
+        ("collectors:\n  pmc:\n    first_month: 2024-13", "collectors.pmc.first_month"),
+        ("collectors:\n  pmc:\n    report_targets: ajrccm", "expected a list"),
+        ("collectors:\n  pmc:\n    colour: blue", "unknown key"),
+    ])
+    func invalidSections(yaml: String, expected: String) {
+        #expect { try ALMConfiguration.parse(yaml: yaml) } throws: { ($0 as? ConfigurationError)?.description.contains(expected) == true }
+    }
+
     @Test("-X needs key=value")
     func badAssignment() {
         #expect(throws: ConfigurationError.self) { try ALMConfiguration().overriding(kafkaAssignments: ["novalue"]) }

@@ -29,6 +29,16 @@ public struct ALMConfiguration: Sendable, Equatable {
             public var firstMonth: String?
             public var restateMonths: Int?
             public var queryFromEnvironment: [String: String] = [:]
+            /// Pull sources: days between refreshes of a work by its age tier (published within 30 days,
+            /// within a year, older); nil keeps the default (1, 7, 30).
+            public var refreshDays: (young: Double, recent: Double, older: Double)?
+
+            public static func == (a: SourceOptions, b: SourceOptions) -> Bool {
+                a.baseURL == b.baseURL && a.requestsPerSecond == b.requestsPerSecond && a.headersFromEnvironment == b.headersFromEnvironment
+                    && a.reportTargets == b.reportTargets && a.firstMonth == b.firstMonth && a.restateMonths == b.restateMonths
+                    && a.queryFromEnvironment == b.queryFromEnvironment && a.refreshDays.map { [$0.young, $0.recent, $0.older] }
+                    == b.refreshDays.map { [$0.young, $0.recent, $0.older] }
+            }
         }
     }
 
@@ -171,13 +181,25 @@ public struct ALMConfiguration: Sendable, Equatable {
                         throw ConfigurationError("\(at): expected YYYY-MM")
                     }
                     source.firstMonth = month
+                case "refresh_days":
+                    var tiers: [String: Double] = [:]
+                    for (tier, value) in try YAMLDocument.mapping(setting, at: at) {
+                        guard ["young", "recent", "older"].contains(tier) else {
+                            throw ConfigurationError("\(at).\(tier): unknown tier (known: young, recent, older)")
+                        }
+                        guard let days = Double(try YAMLDocument.scalar(value, at: "\(at).\(tier)")), days > 0 else {
+                            throw ConfigurationError("\(at).\(tier): expected a positive number of days")
+                        }
+                        tiers[tier] = days
+                    }
+                    source.refreshDays = (tiers["young"] ?? 1, tiers["recent"] ?? 7, tiers["older"] ?? 30)
                 case "restate_months":
                     let months = try YAMLDocument.integer(setting, at: at)
                     guard (0...24).contains(months) else { throw ConfigurationError("\(at): must lie in 0...24") }
                     source.restateMonths = months
                 default:
                     throw ConfigurationError("\(at): unknown key (known: base_url, first_month, headers_from_env, query_from_env, "
-                        + "report_targets, requests_per_second, restate_months)")
+                        + "refresh_days, report_targets, requests_per_second, restate_months)")
                 }
             }
             options.sources[name] = source
