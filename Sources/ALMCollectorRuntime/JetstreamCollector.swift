@@ -22,6 +22,9 @@ public struct JetstreamCollectorSettings: Sendable {
     /// Stop when the server closes the connection instead of reconnecting (tests).
     public var stopAtEnd = false
     public var metricsFactory: MetricsFactory = MetricsSystem.factory
+    /// Keep only events about works in the registry (`alm.works`); nil keeps every DOI. The memory of
+    /// which post linked which DOIs keeps them all, so a work registered later still gets retractions.
+    public var registry: RegistryIndex?
 
     public init(kafka: KafkaConfiguration, declarations: TopicDeclarations, stateDirectory: URL) {
         self.kafka = kafka
@@ -79,7 +82,8 @@ public final class JetstreamCollector: Sendable {
                             guard case .text(let text) = message else { continue }
                             summary.withLock { $0.frames += 1 }
                             do {
-                                pending += try memory.read(Array(text.utf8), observedAt: currentTimestamp()).events
+                                let events = try memory.read(Array(text.utf8), observedAt: currentTimestamp()).events
+                                pending += settings.registry.map { registry in events.filter { registry.contains(doi: $0.work) } } ?? events
                             } catch let error as CollectorError {
                                 summary.withLock { $0.malformedFrames += 1 }
                                 metrics.error(error.kind.rawValue)

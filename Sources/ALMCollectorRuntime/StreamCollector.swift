@@ -27,6 +27,8 @@ public struct StreamCollectorSettings: Sendable {
     /// Stop when the server ends the stream instead of reconnecting (tests, replays of a finite stream).
     public var stopAtEnd = false
     public var metricsFactory: MetricsFactory = MetricsSystem.factory
+    /// Keep only events about works in the registry (`alm.works`); nil keeps every DOI.
+    public var registry: RegistryIndex?
 
     public init(source: String, url: String, parser: any ResponseParser, kafka: KafkaConfiguration,
                 declarations: TopicDeclarations, stateDirectory: URL) {
@@ -143,7 +145,8 @@ public final class StreamCollector: Sendable {
             for frame in parser.feed(chunk.readableBytesView) {
                 summary.frames += 1
                 do {
-                    pending += try settings.parser.events(from: Array(frame.data.utf8), context: ResponseContext(work: nil, observedAt: currentTimestamp()))
+                    let events = try settings.parser.events(from: Array(frame.data.utf8), context: ResponseContext(work: nil, observedAt: currentTimestamp()))
+                    pending += settings.registry.map { registry in events.filter { registry.contains(doi: $0.work) } } ?? events
                 } catch {
                     summary.malformedFrames += 1
                     metrics.error(error.kind.rawValue)

@@ -36,6 +36,7 @@ struct CollectCommand: AsyncParsableCommand {
     @Flag(help: "Follow the source's live stream (wikipedia: EventStreams page-links-change; bluesky: Jetstream) instead of pulling per work.")
     var stream = false
     @Option(help: ArgumentHelp("With --stream: the stream's URL.", valueName: "url")) var streamURL: String?
+    @Flag(help: "With --stream: keep only works registered in alm.works.") var registeredOnly = false
     @Option(name: .customLong("file"),
             help: ArgumentHelp("accesslog: the access log to read (combined format), resumed where the last run stopped.", valueName: "path"))
     var logFile: String?
@@ -102,22 +103,31 @@ struct CollectCommand: AsyncParsableCommand {
         }
         if replay != nil || dryRun { throw ValidationError("--stream does not combine with --replay or --dry-run") }
         let configuration = try options.loadConfiguration()
+        let declarations = try file.load(configuration)
+        let logger = options.makeLogger("alm.collect")
         let stop = StopSignal()
         stop.install()
+        var registry: RegistryIndex?
+        if registeredOnly {
+            guard let works = declarations["alm.works"] else { throw ValidationFailure("topics.yaml declares no alm.works") }
+            registry = try await RegistryIndex(kafka: configuration.kafka, partitions: works.partitions, logger: logger)
+        }
+        defer { if let registry { Task { await registry.close() } } }
         if source == "bluesky" {
-            var settings = JetstreamCollectorSettings(kafka: configuration.kafka, declarations: try file.load(configuration),
+            var settings = JetstreamCollectorSettings(kafka: configuration.kafka, declarations: declarations,
                                                       stateDirectory: URL(fileURLWithPath: stateDir))
             if let streamURL { settings.url = streamURL }
             settings.stopAtEnd = once
-            let summary = try await JetstreamCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
-            return report(summary)
+            settings.registry = registry
+            return report(try await JetstreamCollector(settings: settings, logger: logger).run { stop.requested })
         }
-        var settings = StreamCollectorSettings.wikipediaLinks(kafka: configuration.kafka, declarations: try file.load(configuration),
+        var settings = StreamCollectorSettings.wikipediaLinks(kafka: configuration.kafka, declarations: declarations,
                                                               stateDirectory: URL(fileURLWithPath: stateDir))
         if let streamURL { settings.url = streamURL }
+        settings.registry = registry
         if let agent = configuration.collectors.userAgent { settings.userAgent = agent }
         settings.stopAtEnd = once
-        report(try await StreamCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested })
+        report(try await StreamCollector(settings: settings, logger: logger).run { stop.requested })
     }
 
     private func readLog(_ path: String) async throws {

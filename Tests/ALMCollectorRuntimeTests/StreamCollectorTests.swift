@@ -66,6 +66,39 @@ struct StreamCollectorTests {
         }
     }
 
+    @Test("with the registry, only registered works are kept; the index knows each work's PMID, PMCID and arXiv id")
+    func registeredOnly() async throws {
+        try await withPipelineBroker { broker in
+            try await broker.register(try (1...10).map { try WorkRecord(doi: "10.5555/alm.\($0)", pmid: "\(1000 + $0)") }
+                + [try WorkRecord(doi: "10.5555/alm.99", pmcid: "PMC42", arxiv: "2101.00001v2")])
+            let registry = try await RegistryIndex(kafka: KafkaConfiguration(["bootstrap.servers": broker.bootstrapServers]),
+                                                   partitions: 12, logger: testLogger)
+            #expect(registry.count == 11)
+            #expect(registry.doi(pmid: "1003") == "10.5555/alm.3")
+            #expect(registry.doi(pmcid: "pmc42") == "10.5555/alm.99" && registry.doi(arxiv: "2101.00001") == "10.5555/alm.99")
+            #expect(registry.doi(pmid: "999") == nil)
+            // A work registered while the index runs is seen.
+            try await broker.register([try WorkRecord(doi: "10.5555/alm.20")])
+            let deadline = ContinuousClock.now + .seconds(20)
+            while !registry.contains(doi: "10.5555/alm.20"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
+            #expect(registry.contains(doi: "10.5555/alm.20"))
+
+            try await FixtureServer.with(respond: linkStream(count: 30, pause: .milliseconds(2))) { server in
+                try await withTemporaryDirectory { state in
+                    var settings = StreamCollectorSettings.wikipediaLinks(kafka: broker.kafka, declarations: declarations, stateDirectory: state)
+                    settings.url = server.baseURL + "/stream"
+                    settings.stopAtEnd = true
+                    settings.registry = registry
+                    let summary = try await StreamCollector(settings: settings, logger: testLogger).run()
+                    #expect(summary.frames == 30 && summary.events == 11, "alm.1 … alm.10 and alm.20")
+                }
+            }
+            await registry.close()
+            let events = decoded(try await broker.readAll(topic: "alm.raw.wikipedia"))
+            #expect(Set(events.map(\.work)) == Set(((1...10).map { $0 } + [20]).map { "10.5555/alm.\($0)" }))
+        }
+    }
+
     @Test("alm collect wikipedia --stream killed with SIGKILL and restarted: it resumes from its cursor, and the counts have no duplicate",
           .enabled(if: FileManager.default.isExecutableFile(atPath: projectRoot.appendingPathComponent(".build/debug/alm").path),
                    "needs .build/debug/alm (make test builds it)"))
