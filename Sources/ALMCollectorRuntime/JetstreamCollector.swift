@@ -82,7 +82,8 @@ public final class JetstreamCollector: Sendable {
                             guard case .text(let text) = message else { continue }
                             summary.withLock { $0.frames += 1 }
                             do {
-                                let events = try memory.read(Array(text.utf8), observedAt: currentTimestamp()).events
+                                let events = try memory.read(Array(text.utf8), observedAt: currentTimestamp(),
+                                                             resolve: settings.registry?.resolver).events
                                 pending += settings.registry.map { registry in events.filter { registry.contains(doi: $0.work) } } ?? events
                             } catch let error as CollectorError {
                                 summary.withLock { $0.malformedFrames += 1 }

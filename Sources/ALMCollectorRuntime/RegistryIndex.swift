@@ -1,3 +1,4 @@
+import ALMCollectors
 import ALMCore
 import Foundation
 import Kafka
@@ -55,6 +56,17 @@ public final class RegistryIndex: Sendable {
     public func doi(pmid: String? = nil, pmcid: String? = nil, arxiv: String? = nil) -> String? {
         maps.withLock { maps in
             pmid.flatMap { maps.byPMID[$0] } ?? pmcid.flatMap { maps.byPMCID[$0.uppercased()] } ?? arxiv.flatMap { maps.byArXiv[$0.lowercased()] }
+        }
+    }
+
+    /// The resolver stream parsers use for links to PubMed, PMC, Europe PMC and arXiv.
+    public var resolver: IdentifierResolver {
+        { [self] identifier in
+            switch identifier {
+            case .pmid(let pmid): doi(pmid: pmid)
+            case .pmcid(let pmcid): doi(pmcid: pmcid)
+            case .arxiv(let arxiv): doi(arxiv: arxiv)
+            }
         }
     }
 

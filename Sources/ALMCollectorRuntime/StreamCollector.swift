@@ -145,7 +145,8 @@ public final class StreamCollector: Sendable {
             for frame in parser.feed(chunk.readableBytesView) {
                 summary.frames += 1
                 do {
-                    let events = try settings.parser.events(from: Array(frame.data.utf8), context: ResponseContext(work: nil, observedAt: currentTimestamp()))
+                    let context = ResponseContext(work: nil, observedAt: currentTimestamp(), resolve: settings.registry?.resolver)
+                    let events = try settings.parser.events(from: Array(frame.data.utf8), context: context)
                     pending += settings.registry.map { registry in events.filter { registry.contains(doi: $0.work) } } ?? events
                 } catch {
                     summary.malformedFrames += 1

@@ -20,10 +20,13 @@ public struct WorkIdentifiers: Sendable, Equatable {
 public struct ResponseContext: Sendable {
     public var work: WorkIdentifiers?
     public var observedAt: Timestamp
+    /// For responses that link works (streams): maps PubMed, PMC and arXiv links to registered DOIs.
+    public var resolve: IdentifierResolver?
 
-    public init(work: WorkIdentifiers?, observedAt: Timestamp) {
+    public init(work: WorkIdentifiers?, observedAt: Timestamp, resolve: IdentifierResolver? = nil) {
         self.work = work
         self.observedAt = observedAt
+        self.resolve = resolve
     }
 
     /// The work asked about, or an error saying the response needs one.

@@ -178,3 +178,75 @@ struct OrderedDOIs {
         if seen.insert(doi).inserted { dois.append(doi) }
     }
 }
+
+/// A work named by an identifier other than its DOI, as found in a link.
+public enum OtherIdentifier: Sendable, Hashable {
+    /// PubMed id, digits.
+    case pmid(String)
+    /// PubMed Central id, `PMC` and digits.
+    case pmcid(String)
+    /// arXiv id without version, lower case.
+    case arxiv(String)
+}
+
+/// Maps an identifier to the registered work's DOI (the registry knows them), or nil.
+public typealias IdentifierResolver = @Sendable (OtherIdentifier) -> String?
+
+extension DOIExtractor {
+    /// The DOIs a link names: directly, or through a PubMed, PubMed Central, Europe PMC or arXiv link that
+    /// `resolve` maps to a registered DOI.
+    public static func dois(inURL url: String, resolving resolve: IdentifierResolver?) -> [String] {
+        let direct = dois(inURL: url)
+        guard direct.isEmpty, let resolve, let identifier = otherIdentifier(inURL: url), let doi = resolve(identifier) else { return direct }
+        return [doi]
+    }
+
+    /// The PMID, PMCID or arXiv id of a link to PubMed, PubMed Central, Europe PMC or arXiv.
+    public static func otherIdentifier(inURL url: String) -> OtherIdentifier? {
+        guard let schemeEnd = url.range(of: "://") else { return nil }
+        let rest = url[schemeEnd.upperBound...]
+        let hostEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let host = rest[..<hostEnd].lowercased().split(separator: "@").last.map(String.init) ?? ""
+        let pathEnd = rest[hostEnd...].firstIndex(where: { $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let segments = rest[hostEnd..<pathEnd].split(separator: "/").map(String.init)
+        func digits(_ text: String?) -> String? {
+            guard let text, !text.isEmpty, text.count <= 10, text.allSatisfy(\.isASCIIDigit) else { return nil }
+            return String(text.drop { $0 == "0" })
+        }
+        func pmc(_ text: String?) -> OtherIdentifier? {
+            guard let text, text.uppercased().hasPrefix("PMC"), let number = digits(String(text.dropFirst(3))) else { return nil }
+            return .pmcid("PMC" + number)
+        }
+        switch host.hasPrefix("www.") ? String(host.dropFirst(4)) : host {
+        case "pubmed.ncbi.nlm.nih.gov":
+            return digits(segments.first).map(OtherIdentifier.pmid)
+        case "ncbi.nlm.nih.gov":
+            if segments.first == "pubmed" { return digits(segments.dropFirst().first).map(OtherIdentifier.pmid) }
+            if segments.first == "pmc", segments.dropFirst().first == "articles" { return pmc(segments.dropFirst(2).first) }
+            return nil
+        case "pmc.ncbi.nlm.nih.gov":
+            return segments.first == "articles" ? pmc(segments.dropFirst().first) : nil
+        case "europepmc.org":
+            guard segments.count >= 3, ["article", "abstract"].contains(segments[0].lowercased()) else { return nil }
+            switch segments[1].uppercased() {
+            case "MED": return digits(segments[2]).map(OtherIdentifier.pmid)
+            case "PMC": return pmc(segments[2]) ?? pmc("PMC" + segments[2])
+            default: return nil
+            }
+        case "arxiv.org", "export.arxiv.org":
+            guard segments.count >= 2, ["abs", "pdf"].contains(segments[0]) else { return nil }
+            var id = segments.dropFirst().joined(separator: "/").lowercased()
+            if id.hasSuffix(".pdf") { id.removeLast(4) }
+            if let v = id.lastIndex(of: "v"), id.index(after: v) < id.endIndex, id[id.index(after: v)...].allSatisfy(\.isASCIIDigit) {
+                id = String(id[..<v])
+            }
+            return id.isEmpty ? nil : .arxiv(id)
+        default:
+            return nil
+        }
+    }
+}
+
+private extension Character {
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}

@@ -11,23 +11,24 @@ import Testing
 
 /// An EventStreams page-links-change frame: page `Page_<n>` of the English Wikipedia adds a link to
 /// `10.5555/alm.<n>`.
-func linkFrame(_ n: Int) -> [UInt8] {
+func linkFrame(_ n: Int, link: String? = nil) -> [UInt8] {
     let change: [String: Any] = [
         "meta": ["domain": "en.wikipedia.org", "dt": "2026-11-30T10:00:\(String(format: "%02d", n % 60))Z",
                  "stream": "mediawiki.page-links-change", "uri": "https://en.wikipedia.org/wiki/Page_\(n)"],
         "database": "enwiki", "page_id": n, "page_title": "Page_\(n)", "page_namespace": 0,
-        "added_links": [["external": true, "link": "https://doi.org/10.5555/alm.\(n)"]],
+        "added_links": [["external": true, "link": link ?? "https://doi.org/10.5555/alm.\(n)"]],
     ]
     let data = String(decoding: try! JSONSerialization.data(withJSONObject: change), as: UTF8.self)
     return Array("id: f\(n)\nevent: message\ndata: \(data)\n\n".utf8)
 }
 
 /// Frames 1...count, from after the client's Last-Event-ID (`f<k>`), one every `pause`.
-func linkStream(count: Int, pause: Duration, malformedAt: Int? = nil) -> @Sendable (FixtureServer.Request, Int) -> FixtureResponse {
+func linkStream(count: Int, pause: Duration, malformedAt: Int? = nil, otherLinks: [Int: String] = [:])
+    -> @Sendable (FixtureServer.Request, Int) -> FixtureResponse {
     { request, _ in
         let after = request.lastEventID.flatMap { Int($0.dropFirst()) } ?? 0
         let frames = (after + 1..<count + 1).map { n in
-            n == malformedAt ? Array("id: f\(n)\ndata: {not json\n\n".utf8) : linkFrame(n)
+            n == malformedAt ? Array("id: f\(n)\ndata: {not json\n\n".utf8) : linkFrame(n, link: otherLinks[n])
         }
         return FixtureResponse(headers: [("Content-Type", "text/event-stream")], chunks: frames, pauseBetweenChunks: pause)
     }
@@ -83,19 +84,24 @@ struct StreamCollectorTests {
             while !registry.contains(doi: "10.5555/alm.20"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(100)) }
             #expect(registry.contains(doi: "10.5555/alm.20"))
 
-            try await FixtureServer.with(respond: linkStream(count: 30, pause: .milliseconds(2))) { server in
+            // Frame 31 links PMC42 and frame 32 an arXiv abstract: both name alm.99; frame 33 an unregistered PMID.
+            let others = [31: "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC42/", 32: "https://arxiv.org/abs/2101.00001v3",
+                          33: "https://pubmed.ncbi.nlm.nih.gov/999/"]
+            try await FixtureServer.with(respond: linkStream(count: 33, pause: .milliseconds(2), otherLinks: others)) { server in
                 try await withTemporaryDirectory { state in
                     var settings = StreamCollectorSettings.wikipediaLinks(kafka: broker.kafka, declarations: declarations, stateDirectory: state)
                     settings.url = server.baseURL + "/stream"
                     settings.stopAtEnd = true
                     settings.registry = registry
                     let summary = try await StreamCollector(settings: settings, logger: testLogger).run()
-                    #expect(summary.frames == 30 && summary.events == 11, "alm.1 … alm.10 and alm.20")
+                    #expect(summary.frames == 33 && summary.events == 13, "alm.1 … alm.10, alm.20, and alm.99 twice through its PMCID and arXiv id")
                 }
             }
             await registry.close()
             let events = decoded(try await broker.readAll(topic: "alm.raw.wikipedia"))
-            #expect(Set(events.map(\.work)) == Set(((1...10).map { $0 } + [20]).map { "10.5555/alm.\($0)" }))
+            #expect(Set(events.map(\.work)) == Set(((1...10).map { $0 } + [20, 99]).map { "10.5555/alm.\($0)" }))
+            #expect(events.filter { $0.work == "10.5555/alm.99" }.compactMap(\.obj).sorted()
+                    == ["https://arxiv.org/abs/2101.00001v3", "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC42/"], "obj keeps the link as written")
         }
     }
 

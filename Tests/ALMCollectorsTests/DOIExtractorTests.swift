@@ -59,3 +59,38 @@ struct DOIExtractorTests {
         #expect(DOIExtractor.dois(inText: text) == expected, "\(text)")
     }
 }
+
+@Suite("collectors: links naming a work by PMID, PMCID or arXiv id")
+struct OtherIdentifierTests {
+    @Test("PubMed, PubMed Central, Europe PMC and arXiv links give their id", arguments: [
+        ("https://pubmed.ncbi.nlm.nih.gov/17183631/", OtherIdentifier.pmid("17183631")),
+        ("https://www.ncbi.nlm.nih.gov/pubmed/0017183631?dopt=Abstract", .pmid("17183631")),
+        ("https://www.ncbi.nlm.nih.gov/pmc/articles/PMC2808249/", .pmcid("PMC2808249")),
+        ("https://pmc.ncbi.nlm.nih.gov/articles/pmc2808249", .pmcid("PMC2808249")),
+        ("https://europepmc.org/article/MED/19749171", .pmid("19749171")),
+        ("https://europepmc.org/abstract/PMC/PMC2808249", .pmcid("PMC2808249")),
+        ("https://arxiv.org/abs/2101.00001v2", .arxiv("2101.00001")),
+        ("https://arxiv.org/pdf/2101.00001.pdf", .arxiv("2101.00001")),
+        ("http://arxiv.org/abs/hep-th/9901001", .arxiv("hep-th/9901001")),
+    ] as [(String, OtherIdentifier)])
+    func recognised(url: String, expected: OtherIdentifier) {
+        #expect(DOIExtractor.otherIdentifier(inURL: url) == expected)
+    }
+
+    @Test("other links name no work", arguments: [
+        "https://pubmed.ncbi.nlm.nih.gov/?term=malaria", "https://www.ncbi.nlm.nih.gov/pmc/", "https://example.org/pubmed/123",
+        "https://arxiv.org/list/hep-th/new", "https://europepmc.org/search?query=x", "not a url",
+    ])
+    func ignored(url: String) {
+        #expect(DOIExtractor.otherIdentifier(inURL: url) == nil)
+    }
+
+    @Test("a resolver maps them to registered DOIs; a DOI link needs none, and an unknown id links nothing")
+    func resolving() {
+        let resolve: IdentifierResolver = { $0 == .pmid("17183631") ? "10.1371/journal.pone.0000001" : nil }
+        #expect(DOIExtractor.dois(inURL: "https://pubmed.ncbi.nlm.nih.gov/17183631/", resolving: resolve) == ["10.1371/journal.pone.0000001"])
+        #expect(DOIExtractor.dois(inURL: "https://pubmed.ncbi.nlm.nih.gov/1/", resolving: resolve).isEmpty)
+        #expect(DOIExtractor.dois(inURL: "https://pubmed.ncbi.nlm.nih.gov/17183631/", resolving: nil).isEmpty)
+        #expect(DOIExtractor.dois(inURL: "https://doi.org/10.1/X", resolving: resolve) == ["10.1/x"])
+    }
+}

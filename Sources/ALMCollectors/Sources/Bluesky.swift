@@ -59,7 +59,7 @@ extension JetstreamMemory {
     /// commit's `operation`, `collection`, `rkey`, is an error naming the line; the memory is then left as
     /// it was); lenient inside a post's record, which is user content: a facet or embed of an unexpected
     /// shape links nothing, an unreadable `createdAt` falls back to `time_us`.
-    public mutating func read(_ body: [UInt8], observedAt: Timestamp) throws(CollectorError) -> JetstreamBatch {
+    public mutating func read(_ body: [UInt8], observedAt: Timestamp, resolve: IdentifierResolver? = nil) throws(CollectorError) -> JetstreamBatch {
         var next = self
         let json = JSONResponse(source: Self.source)
         let factory = EventFactory(source: Self.source, observedAt: observedAt)
@@ -97,7 +97,7 @@ extension JetstreamMemory {
                 switch operation {
                 case "create", "update":
                     let record = try json.object(commit, "record", at: path)
-                    links = Self.doiLinks(in: record)
+                    links = Self.doiLinks(in: record, resolve: resolve)
                     let now = links.map(\.doi)
                     // A create is read in full even when remembered (a replayed batch): its adds are idempotent.
                     added = operation == "create" ? now : now.filter { !before.contains($0) }
@@ -137,7 +137,7 @@ extension JetstreamMemory {
     }
 
     /// The DOI links of a post record: link facets, and an external embed (alone or beside a quoted post).
-    private static func doiLinks(in record: [String: Any]) -> [(url: String, doi: String)] {
+    private static func doiLinks(in record: [String: Any], resolve: IdentifierResolver?) -> [(url: String, doi: String)] {
         var urls: [String] = []
         for facet in record["facets"] as? [Any] ?? [] {
             for feature in (facet as? [String: Any])?["features"] as? [Any] ?? [] {
@@ -155,7 +155,7 @@ extension JetstreamMemory {
         var seen = OrderedDOIs()
         var links: [(url: String, doi: String)] = []
         for url in urls {
-            for doi in DOIExtractor.dois(inURL: url) where !seen.dois.contains(doi) {
+            for doi in DOIExtractor.dois(inURL: url, resolving: resolve) where !seen.dois.contains(doi) {
                 seen.add(doi)
                 links.append((url, doi))
             }
@@ -181,13 +181,13 @@ public final class BlueskyJetstreamParser: ResponseParser {
     }
 
     public func events(from body: [UInt8], context: ResponseContext) throws(CollectorError) -> [RawEvent] {
-        try read(body, observedAt: context.observedAt).events
+        try read(body, observedAt: context.observedAt, resolve: context.resolve).events
     }
 
     /// The events of a batch and the count of each kind of line it held.
-    public func read(_ body: [UInt8], observedAt: Timestamp) throws(CollectorError) -> JetstreamBatch {
+    public func read(_ body: [UInt8], observedAt: Timestamp, resolve: IdentifierResolver? = nil) throws(CollectorError) -> JetstreamBatch {
         try state.withLock { (memory: inout JetstreamMemory) throws(CollectorError) -> JetstreamBatch in
-            try memory.read(body, observedAt: observedAt)
+            try memory.read(body, observedAt: observedAt, resolve: resolve)
         }
     }
 }

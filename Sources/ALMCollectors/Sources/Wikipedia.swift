@@ -114,9 +114,9 @@ public struct WikipediaLinksChangeParser: ResponseParser {
         let page = WikiPage(host: try host(of: meta), title: try json.string(change, "page_title", at: ""))
         let occurred = try json.timestamp(meta, "dt", at: "meta.")
 
-        let added = try doiLinks(change, "added_links")
+        let added = try doiLinks(change, "added_links", resolve: context.resolve)
         let addedDOIs = Set(added.map(\.doi))
-        let removed = try doiLinks(change, "removed_links").filter { !addedDOIs.contains($0.doi) }
+        let removed = try doiLinks(change, "removed_links", resolve: context.resolve).filter { !addedDOIs.contains($0.doi) }
 
         let factory = EventFactory(source: source, observedAt: context.observedAt)
         var events: [RawEvent] = []
@@ -138,7 +138,7 @@ public struct WikipediaLinksChangeParser: ResponseParser {
     }
 
     /// The external links of `key` that point at a DOI, each with its first DOI.
-    private func doiLinks(_ change: [String: Any], _ key: String) throws(CollectorError) -> [(url: String, doi: String)] {
+    private func doiLinks(_ change: [String: Any], _ key: String, resolve: IdentifierResolver?) throws(CollectorError) -> [(url: String, doi: String)] {
         guard let value = change[key], !(value is NSNull) else { return [] }
         guard let links = value as? [Any] else {
             throw CollectorError(source: source, kind: .malformedResponse, "\(key): expected an array, found \(type(of: value))")
@@ -153,7 +153,7 @@ public struct WikipediaLinksChangeParser: ResponseParser {
             }
             guard link["external"] as? Bool != false else { continue }
             let url = try json.string(link, "link", at: path)
-            for doi in DOIExtractor.dois(inURL: url) { found.append((url, doi)) }
+            for doi in DOIExtractor.dois(inURL: url, resolving: resolve) { found.append((url, doi)) }
         }
         return found
     }
