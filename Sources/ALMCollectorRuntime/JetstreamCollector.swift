@@ -54,7 +54,7 @@ public final class JetstreamCollector: Sendable {
         let metrics = CollectorMetrics(source: "bluesky", factory: settings.metricsFactory)
         let summary = Mutex(StreamCollectorSummary())
         var failures = 0
-        do {
+        try await closing(producer) {
             while !shouldStop() {
                 let before = summary.withLock { $0.frames }
                 var url = settings.url
@@ -111,11 +111,7 @@ public final class JetstreamCollector: Sendable {
                     try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
                 }
             }
-        } catch {
-            try? await producer.close(timeout: .seconds(5))
-            throw error
         }
-        try await producer.close()
         return summary.withLock { $0 }
     }
 

@@ -55,7 +55,7 @@ public final class LogFileCollector: Sendable {
         let metrics = CollectorMetrics(source: "accesslog", factory: settings.metricsFactory)
         let key = "file:" + URL(fileURLWithPath: settings.path).standardizedFileURL.path
         var summary = LogFileCollectorSummary()
-        do {
+        try await closing(producer) {
             var (handle, identity) = try open(resumingFrom: try store.position(of: key))
             while !shouldStop() {
                 let consumed = try await readAvailable(handle, identity: identity, key: key, store: store, router: router,
@@ -72,11 +72,7 @@ public final class LogFileCollector: Sendable {
                 try? await Task.sleep(for: .milliseconds(Int64(settings.pollSeconds * 1000)))
             }
             try? handle.close()
-        } catch {
-            try? await producer.close(timeout: .seconds(5))
-            throw error
         }
-        try await producer.close()
         return summary
     }
 

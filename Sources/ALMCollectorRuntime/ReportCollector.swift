@@ -75,7 +75,7 @@ public final class ReportCollector: Sendable {
         let metrics = CollectorMetrics(source: source, factory: settings.metricsFactory)
         let fetcher = SourceFetcher(source: source, settings: settings.fetch, client: client, logger: logger, metrics: metrics)
         var summary = ReportCollectorSummary()
-        do {
+        try await closing(producer, client) {
             for target in settings.targets {
                 let done = try await database.read { db in
                     Set(try String.fetchAll(db, sql: "SELECT month FROM collected WHERE target = ?", arguments: [target]))
@@ -83,7 +83,7 @@ public final class ReportCollector: Sendable {
                 for month in ReportMonth.range(settings.firstMonth, through: last) where !done.contains(month.description) || month >= refetchFrom {
                     let url = settings.baseURL + settings.source.request(target, month.year, month.month)
                     let body: [UInt8]
-                    do {
+                    do throws(FetchError) {
                         body = try await fetcher.fetch(url, secretQuery: settings.secretQuery)
                     } catch {
                         summary.failures += 1
@@ -92,7 +92,7 @@ public final class ReportCollector: Sendable {
                         continue
                     }
                     let events: [RawEvent]
-                    do {
+                    do throws(CollectorError) {
                         events = try settings.source.parser.events(from: body, context: ResponseContext(work: nil, observedAt: currentTimestamp()))
                     } catch {
                         summary.failures += 1
@@ -112,13 +112,7 @@ public final class ReportCollector: Sendable {
                     summary.fetched.append("\(target) \(month)")
                 }
             }
-        } catch {
-            try? await producer.close(timeout: .seconds(5))
-            try? await client.shutdown()
-            throw error
         }
-        try await producer.close()
-        try await client.shutdown()
         return summary
     }
 

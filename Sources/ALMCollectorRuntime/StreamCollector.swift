@@ -80,7 +80,7 @@ public final class StreamCollector: Sendable {
         let metrics = CollectorMetrics(source: settings.source, factory: settings.metricsFactory)
         var summary = StreamCollectorSummary()
         var failures = 0
-        do {
+        try await closing(producer, client) {
             while !shouldStop() {
                 let receivedBefore = summary.frames
                 do {
@@ -99,13 +99,7 @@ public final class StreamCollector: Sendable {
                     try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
                 }
             }
-        } catch {
-            try? await producer.close(timeout: .seconds(5))
-            try? await client.shutdown()
-            throw error
         }
-        try await producer.close()
-        try await client.shutdown()
         return summary
     }
 

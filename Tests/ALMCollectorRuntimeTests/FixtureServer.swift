@@ -73,26 +73,29 @@ final class FixtureServer: Sendable {
                 try await writer.finish(nil)
             })
         }
-        let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        var logger = Logger(label: "fixture-server")
-        logger.logLevel = .critical  // its shutdown logs a CancellationError as an error
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-                              onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-                              logger: logger)
-        return try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-            var iterator = ports.makeAsyncIterator()
-            guard let port = await iterator.next(), port > 0 else { throw FixtureServerError() }
-            let server = FixtureServer(port: port, log: requests)
-            do {
-                let result = try await body(server)
-                group.cancelAll()
-                return result
-            } catch {
-                group.cancelAll()
-                throw error
-            }
+        return try await withLocalApplication({ configuration, onRunning, logger in
+            Application(router: router, configuration: configuration, onServerRunning: onRunning, logger: logger)
+        }) { port in
+            try await body(FixtureServer(port: port, log: requests))
         }
+    }
+}
+
+/// Runs the application `make` builds on a free port of 127.0.0.1 while `body` runs, then stops it.
+func withLocalApplication<App: ApplicationProtocol, T>(
+    _ make: (_ configuration: ApplicationConfiguration, _ onRunning: @escaping @Sendable (any Channel) async -> Void, _ logger: Logger) -> App,
+    _ body: (_ port: Int) async throws -> T
+) async throws -> T {
+    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
+    var logger = Logger(label: "local-server")
+    logger.logLevel = .critical  // its shutdown logs a CancellationError as an error
+    let app = make(.init(address: .hostname("127.0.0.1", port: 0)), { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger)
+    return try await withThrowingTaskGroup(of: Void.self) { group in
+        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next(), port > 0 else { throw FixtureServerError() }
+        defer { group.cancelAll() }
+        return try await body(port)
     }
 }
 

@@ -31,35 +31,27 @@ final class CursorLog: Sendable {
 func withJetstreamServer<T>(lines: [(Int64, String)], firstConnectionLines: Int,
                             _ body: (_ url: String, _ cursors: @Sendable () -> [Int64?]) async throws -> T) async throws -> T {
     let log = CursorLog()
-    let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-    var logger = Logger(label: "jetstream-server")
-    logger.logLevel = .critical
-    let app = Application(
-        router: Router(),
-        server: .http1WebSocketUpgrade { request, _, _ in
-            let query = request.path?.split(separator: "?").dropFirst().first.map(String.init) ?? ""
-            let cursor = query.split(separator: "&").first { $0.hasPrefix("cursor=") }.flatMap { Int64($0.dropFirst(7)) }
-            let first = log.cursors.withLock { cursors in
-                cursors.append(cursor)
-                return cursors.count == 1
-            }
-            let sending = first ? Array(lines.prefix(firstConnectionLines)) : lines.filter { $0.0 >= cursor ?? 0 }
-            return .upgrade([:]) { _, outbound, _ in
-                for (_, text) in sending {
-                    try await outbound.write(.text(text))
-                    try await Task.sleep(for: .milliseconds(2))
+    return try await withLocalApplication({ configuration, onRunning, logger in
+        Application(
+            router: Router(),
+            server: .http1WebSocketUpgrade { request, _, _ in
+                let query = request.path?.split(separator: "?").dropFirst().first.map(String.init) ?? ""
+                let cursor = query.split(separator: "&").first { $0.hasPrefix("cursor=") }.flatMap { Int64($0.dropFirst(7)) }
+                let first = log.cursors.withLock { cursors in
+                    cursors.append(cursor)
+                    return cursors.count == 1
                 }
-            }
-        },
-        configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-        onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) },
-        logger: logger)
-    return try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await app.runService(gracefulShutdownSignals: []) }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next(), port > 0 else { throw FixtureServerError() }
-        defer { group.cancelAll() }
-        return try await body("ws://127.0.0.1:\(port)/subscribe?wantedCollections=app.bsky.feed.post", { log.cursors.withLock { $0 } })
+                let sending = first ? Array(lines.prefix(firstConnectionLines)) : lines.filter { $0.0 >= cursor ?? 0 }
+                return .upgrade([:]) { _, outbound, _ in
+                    for (_, text) in sending {
+                        try await outbound.write(.text(text))
+                        try await Task.sleep(for: .milliseconds(2))
+                    }
+                }
+            },
+            configuration: configuration, onServerRunning: onRunning, logger: logger)
+    }) { port in
+        try await body("ws://127.0.0.1:\(port)/subscribe?wantedCollections=app.bsky.feed.post", { log.cursors.withLock { $0 } })
     }
 }
 

@@ -152,8 +152,9 @@ struct FetcherTests {
             #expect(body == Array("ok".utf8))
             let times = server.requests.map(\.at)
             #expect(times.count == 2)
+            // At least the 2 s asked for; the backoff alone would have waited under 1 s (an upper bound
+            // would only measure how busy the machine is).
             #expect(times[1] - times[0] >= .seconds(2), "waited \(times[1] - times[0])")
-            #expect(times[1] - times[0] < .seconds(4))
         }
     }
 

@@ -23,13 +23,13 @@ struct CommandLineTests {
                 try await broker.produce(later.map { ProducerRecord(topic: $0.topic, key: $0.key, value: $0.value, timestampMs: may) })
 
                 let live = dir.appendingPathComponent("live")
-                let process = try broker.alm(["process", "--until-end", "--state-dir", dir.appendingPathComponent("state").path,
+                let process = try await broker.alm(["process", "--until-end", "--state-dir", dir.appendingPathComponent("state").path,
                                               "--snapshot-dir", live.path])
                 #expect(process.status == 0)
                 #expect(process.output.contains("processed "), "\(process.output)")
 
                 let replayed = dir.appendingPathComponent("replayed")
-                let replay = try broker.alm(["replay", "--snapshot-dir", replayed.path,
+                let replay = try await broker.alm(["replay", "--snapshot-dir", replayed.path,
                                              "--state-dir", dir.appendingPathComponent("replay-state").path])
                 #expect(replay.status == 0)
                 #expect(replay.output.contains("0 after --as-of"), "\(replay.output)")
@@ -40,7 +40,7 @@ struct CommandLineTests {
 
                 let asOfDirectory = dir.appendingPathComponent("as-of")
                 let asOfState = dir.appendingPathComponent("as-of-state")
-                let asOf = try broker.alm(["replay", "--as-of", "2026-03-01T00:00:00Z", "--snapshot-dir", asOfDirectory.path,
+                let asOf = try await broker.alm(["replay", "--as-of", "2026-03-01T00:00:00Z", "--snapshot-dir", asOfDirectory.path,
                                            "--state-dir", asOfState.path])
                 #expect(asOf.status == 0)
                 #expect(asOf.output.contains("\(later.count) after --as-of"), "\(asOf.output)")
@@ -51,7 +51,7 @@ struct CommandLineTests {
                 #expect(files.jsonl != liveFiles.jsonl)
                 #expect(!FileManager.default.fileExists(atPath: asOfState.path), "the replay's state is removed without --keep-state")
 
-                let bad = try broker.alm(["replay", "--as-of", "last tuesday", "--snapshot-dir", asOfDirectory.path])
+                let bad = try await broker.alm(["replay", "--as-of", "last tuesday", "--snapshot-dir", asOfDirectory.path])
                 #expect(bad.status != 0)
                 #expect(try SnapshotWriter(root: asOfDirectory, retain: 10).list().count == 1, "a refused replay writes nothing")
             }
@@ -69,7 +69,7 @@ struct CommandLineTests {
                     + "10.5555/alm.1,,First,2026-11-01\n"
                     + "not a doi,1,,\n"
                     + "10.5555/ALM.1,,First (revised),2026-11-01\n").utf8).write(to: file)
-                let run = try broker.alm(["works", "import", file.path])
+                let run = try await broker.alm(["works", "import", file.path])
                 #expect(run.status == 1, "a rejected row makes the exit status 1")
                 #expect(run.output.contains("2 works published to alm.works (1 repeated DOIs: the last row of each counts), 1 rows rejected"), "\(run.output)")
 

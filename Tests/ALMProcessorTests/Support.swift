@@ -85,8 +85,8 @@ extension DevBroker {
 let almBinary = projectRoot.appendingPathComponent(".build/debug/alm")
 
 extension DevBroker {
-    /// `alm <arguments>` against this broker, from the project root, its standard output piped.
-    func almProcess(_ arguments: [String], group: String = "alm-cli-test") throws -> (Process, Pipe) {
+    /// `alm <arguments>` against this broker, from the project root.
+    func almProcess(_ arguments: [String], group: String = "alm-cli-test") -> Process {
         let process = Process()
         process.executableURL = almBinary
         process.currentDirectoryURL = projectRoot
@@ -95,17 +95,11 @@ extension DevBroker {
             "-X", "bootstrap.servers=\(bootstrapServers)", "-X", "group.id=\(group)",
             "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
         ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        return (process, output)
+        return process
     }
 
     /// Runs `alm <arguments>` to the end: its exit status and standard output.
-    func alm(_ arguments: [String], group: String = "alm-cli-test") throws -> (status: Int32, output: String) {
-        let (process, pipe) = try almProcess(arguments, group: group)
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    func alm(_ arguments: [String], group: String = "alm-cli-test") async throws -> (status: Int32, output: String) {
+        try await almProcess(arguments, group: group).runCollectingOutput()
     }
 }

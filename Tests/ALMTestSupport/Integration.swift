@@ -63,3 +63,43 @@ extension DevBroker {
         return records
     }
 }
+
+extension Process {
+    /// Waits for the process to end without holding a thread of the concurrency pool (on 2 cores it has
+    /// 2: a test blocked in `waitUntilExit` can starve the local server its child is talking to).
+    public func exitStatus(polling interval: Duration = .milliseconds(20)) async -> Int32 {
+        while isRunning { try? await Task.sleep(for: interval) }
+        waitUntilExit()  // already ended: reaps it at once
+        return terminationStatus
+    }
+
+    /// Runs the process to its end, collecting its standard output as it comes.
+    public func runCollectingOutput() async throws -> (status: Int32, output: String) {
+        let pipe = Pipe()
+        standardOutput = pipe
+        let collected = OutputBuffer()
+        pipe.fileHandleForReading.readabilityHandler = { handle in collected.append(handle.availableData) }
+        try run()
+        let status = await exitStatus()
+        pipe.fileHandleForReading.readabilityHandler = nil
+        collected.append(pipe.fileHandleForReading.readDataToEndOfFile())
+        return (status, collected.text)
+    }
+}
+
+private final class OutputBuffer: @unchecked Sendable {  // guarded by `lock`
+    private let lock = NSLock()
+    private var data = Data()
+
+    func append(_ more: Data) {
+        lock.lock()
+        data.append(more)
+        lock.unlock()
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: data, as: UTF8.self)
+    }
+}
