@@ -26,6 +26,8 @@ public struct PullCollectorSettings: Sendable {
     public var once = false
     /// How long to sleep when nothing is due.
     public var idleSeconds = 30.0
+    /// At most this many pages of a paged answer per work.
+    public var maxPages = 20
     /// Where the collector's metrics go (swift-metrics' bootstrapped factory unless a test passes one).
     public var metricsFactory: MetricsFactory = MetricsSystem.factory
 
@@ -148,29 +150,41 @@ public final class PullCollector: Sendable {
             summary.notApplicable += 1
             return (regular, false)
         }
-        let url = settings.baseURL + path
-        let body: [UInt8]
-        do {
-            body = try await fetcher.fetch(url)
-        } catch {
-            summary.failures += 1
-            logger.warning("\(settings.source.source): \(work.doi): \(error)",
-                           metadata: ["collector.source": "\(settings.source.source)", "collector.error": "\(error.errorClass)"])
-            return (min(regular, now + 3600), false)  // try again within the hour
+        var url = settings.baseURL + path
+        var events: [RawEvent] = []
+        var seenIDs: Set<String> = []
+        for page in 1...settings.maxPages {
+            let body: [UInt8]
+            do {
+                body = try await fetcher.fetch(url)
+            } catch {
+                summary.failures += 1
+                logger.warning("\(settings.source.source): \(work.doi): \(error)",
+                               metadata: ["collector.source": "\(settings.source.source)", "collector.error": "\(error.errorClass)"])
+                return (min(regular, now + 3600), false)  // try again within the hour
+            }
+            do {
+                // Pages of a search overlap: an occurrence seen on an earlier page is not sent twice.
+                for event in try settings.source.parser.events(from: body, context: ResponseContext(work: identifiers, observedAt: currentTimestamp()))
+                where event.id.map({ seenIDs.insert($0).inserted }) ?? true {
+                    events.append(event)
+                }
+            } catch {
+                summary.failures += 1
+                metrics.error(error.kind.rawValue)
+                logger.warning("\(settings.source.source): \(work.doi): \(error)",
+                               metadata: ["collector.source": "\(settings.source.source)", "collector.error": "\(error.kind.rawValue)"])
+                return (regular, false)
+            }
+            guard let next = settings.source.nextPage?(identifiers, body) else { break }
+            if page == settings.maxPages {
+                logger.warning("\(settings.source.source): \(work.doi): stopped after \(page) pages")
+                break
+            }
+            url = settings.baseURL + next
         }
         summary.worksFetched += 1
         summary.fetchedWorks.append(work.doi)
-        let observed = currentTimestamp()
-        let events: [RawEvent]
-        do {
-            events = try settings.source.parser.events(from: body, context: ResponseContext(work: identifiers, observedAt: observed))
-        } catch {
-            summary.failures += 1
-            metrics.error(error.kind.rawValue)
-            logger.warning("\(settings.source.source): \(work.doi): \(error)",
-                           metadata: ["collector.source": "\(settings.source.source)", "collector.error": "\(error.kind.rawValue)"])
-            return (regular, false)
-        }
         let routes = events.map { router.route($0.encodedJSON(), origin: url) }
         _ = try await producer.sendAll(routes.map(\.record))
         summary.eventsProduced += events.count

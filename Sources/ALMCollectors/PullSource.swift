@@ -1,3 +1,5 @@
+import ALMCore
+
 /// A source a pull collector asks about one work at a time: which parser reads its answers, and the
 /// request for a work (relative to a configurable base URL). Pure: building a URL needs no network.
 public struct PullSource: Sendable {
@@ -7,12 +9,17 @@ public struct PullSource: Sendable {
     /// The path and query for `work` (appended to the base URL), or nil when the source cannot be asked
     /// about it (e.g. Europe PMC without a PMID).
     public let request: @Sendable (WorkIdentifiers) -> String?
+    /// For a paged answer: the request for the page after the one whose body is given, or nil on the last.
+    public let nextPage: (@Sendable (_ work: WorkIdentifiers, _ body: [UInt8]) -> String?)?
 
     public var source: String { parser.source }
 
-    public init(parser: any ResponseParser, defaultBaseURL: String, request: @escaping @Sendable (WorkIdentifiers) -> String?) {
+    public init(parser: any ResponseParser, defaultBaseURL: String,
+                nextPage: (@Sendable (_ work: WorkIdentifiers, _ body: [UInt8]) -> String?)? = nil,
+                request: @escaping @Sendable (WorkIdentifiers) -> String?) {
         self.parser = parser
         self.defaultBaseURL = defaultBaseURL
+        self.nextPage = nextPage
         self.request = request
     }
 
@@ -58,15 +65,23 @@ public struct PullSource: Sendable {
             PullSource(parser: OpenCitationsCitationsParser(), defaultBaseURL: "https://opencitations.net/index/coci/api/v1") { work in
                 "/citations/" + encode(work.doi)
             },
-            // The English Wikipedia; 500 hits is the API's page size for ordinary clients, and a work cited on
-            // more pages than that is counted up to 500 until paging is added.
-            PullSource(parser: WikipediaSearchParser(language: "en"), defaultBaseURL: "https://en.wikipedia.org") { work in
-                "/w/api.php?action=query&list=search&format=json&srlimit=500&srsearch=" + encode("\"\(work.doi)\"", keepingSlash: false)
-            },
+            // The English Wikipedia's articles, 500 hits a page (the most an ordinary client may ask for),
+            // following `continue.sroffset` to the last page.
+            PullSource(parser: WikipediaSearchParser(language: "en"), defaultBaseURL: "https://en.wikipedia.org",
+                       nextPage: { work, body in
+                           let context = ResponseContext(work: work, observedAt: Timestamp(microsecondsSinceEpoch: 0)!)
+                           guard let offset = try? WikipediaSearchParser().page(from: body, context: context).nextOffset else { return nil }
+                           return wikipediaSearch(work) + "&sroffset=\(offset)"
+                       }, request: wikipediaSearch),
             PullSource(parser: HypothesisSearchParser(), defaultBaseURL: "https://api.hypothes.is") { work in
                 "/api/search?limit=200&uri=" + encode("https://doi.org/\(work.doi)", keepingSlash: false)
             },
         ]
         return Dictionary(uniqueKeysWithValues: sources.map { ($0.source, $0) })
     }()
+
+    private static func wikipediaSearch(_ work: WorkIdentifiers) -> String {
+        "/w/api.php?action=query&list=search&format=json&srnamespace=0&srprop=timestamp&srinfo=totalhits&srlimit=500&srsearch="
+            + encode("\"\(work.doi)\"", keepingSlash: false)
+    }
 }

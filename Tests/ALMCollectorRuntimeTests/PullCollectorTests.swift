@@ -32,12 +32,12 @@ struct PullCollectorTests {
             "/search.json?q=%2210.1371%2Fjournal.pone.0008776%22&limit=100": "reddit/search.json",
             "/pmc/utils/entrez2pmcciting.cgi?view=xml&id=17183631": "pubmed/pmc-citing.xml",
             "/citations/10.1108/jd-12-2013-0166": "opencitations",
-            "/w/api.php?action=query&list=search&format=json&srlimit=500&srsearch=%2210.1371%2Fjournal.pone.0008776%22": "wikipedia",
+            wikipediaSearch: "wikipedia",
             "/api/search?limit=200&uri=https%3A%2F%2Fdoi.org%2F10.1371%2Fjournal.pone.0008776": "hypothesis",
         ]
         // Cassette bodies and a built annotation, where the recording is not a plain body.
         let openCitations = try cassetteBody("opencitations/coci-citations.cassette.yml")
-        let wikipedia = try cassetteBody("wikipedia/search-doi.cassette.yml")
+        let wikipediaPages = try cassetteBodies("wikipedia/search-doi.cassette.yml")
         let annotation = Array(#"{"total":1,"rows":[{"id":"Qm9vaDZ0aGlz","created":"2026-02-11T09:15:02.412867+00:00","uri":"https://doi.org/10.1371/journal.pone.0008776","links":{"html":"https://hypothes.is/a/Qm9vaDZ0aGlz"}}]}"#.utf8)
         try await withPipelineBroker { broker in
             try await broker.register([
@@ -46,9 +46,14 @@ struct PullCollectorTests {
                 try WorkRecord(doi: "10.1371/journal.pone.0008776"), try WorkRecord(doi: "10.1108/jd-12-2013-0166"),
             ])
             try await FixtureServer.with(respond: { request, _ in
-                switch answers[request.target] {
+                // The recorded search is 14 pages of 50 hits: page n answers `sroffset=50n`.
+                let page = request.target.hasPrefix(wikipediaSearch)
+                    ? request.target.split(separator: "&").first { $0.hasPrefix("sroffset=") }.flatMap { Int($0.dropFirst(9)) }.map { $0 / 50 } ?? 0
+                    : nil
+                return switch page.map({ _ in "wikipedia" }) ?? answers[request.target] {
                 case "opencitations": FixtureResponse(body: openCitations)
-                case "wikipedia": FixtureResponse(body: wikipedia)
+                case "wikipedia": page.flatMap { wikipediaPages.indices.contains($0) ? FixtureResponse(body: wikipediaPages[$0]) : nil }
+                    ?? FixtureResponse(status: 404)
                 case "hypothesis": FixtureResponse(body: annotation)
                 case let path?: FixtureResponse.file(path)
                 case nil: FixtureResponse(status: 404)
@@ -63,7 +68,7 @@ struct PullCollectorTests {
                     }
                     #expect(server.requests.allSatisfy { $0.userAgent == "alm-test (mailto:test@example.org)" })
                     #expect(Set(answers.keys).isSubset(of: server.requests.map(\.target)), "each source asked its question")
-                    let expectedRequests = 6 * 7 + 2  // 6 works × 7 sources asked by DOI; 1 with a PMID × europepmc, pubmed
+                    let expectedRequests = 6 * 7 + 2 + 13  // 6 works × 7 sources asked by DOI; 1 with a PMID × europepmc, pubmed; 13 more search pages
                     #expect(server.requests.count == expectedRequests, "every work once per source, 404s not retried")
                     #expect(fetched == Dictionary(uniqueKeysWithValues: PullSource.all.keys.map { ($0, 1) }),
                             "only the works a source answers about (404s are failures, logged)")
@@ -84,7 +89,8 @@ struct PullCollectorTests {
                     let opencitations = decoded(try await broker.readAll(topic: "alm.raw.opencitations"))
                     #expect(opencitations.count == 20 && opencitations.allSatisfy { $0.work == "10.1108/jd-12-2013-0166" })
                     let wiki = decoded(try await broker.readAll(topic: "alm.raw.wikipedia"))
-                    #expect(wiki.count == 50 && wiki.allSatisfy { $0.metric == "references" }, "the first page of the recorded search")
+                    #expect(wiki.count == 627 && Set(wiki.compactMap(\.id)).count == 627, "14 pages, 677 hits, 627 distinct pages")
+                    #expect(wiki.allSatisfy { $0.metric == "references" && $0.work == "10.1371/journal.pone.0008776" })
                     let annotations = decoded(try await broker.readAll(topic: "alm.raw.hypothesis"))
                     #expect(annotations.map(\.id) == ["hypothesis:Qm9vaDZ0aGlz"])
                 }
@@ -128,14 +134,27 @@ struct PullCollectorTests {
     }
 }
 
-/// The first response body of a VCR cassette under the shared fixtures (`response.body.string`).
-func cassetteBody(_ path: String) throws -> [UInt8] {
+/// The response bodies of a VCR cassette under the shared fixtures (`response.body.string`), in order.
+func cassetteBodies(_ path: String) throws -> [[UInt8]] {
     let text = try String(contentsOf: sharedDirectory.appendingPathComponent("fixtures/" + path), encoding: .utf8)
-    guard let interactions = (try Yams.load(yaml: text) as? [String: Any])?["http_interactions"] as? [[String: Any]],
-          let body = ((interactions.first?["response"] as? [String: Any])?["body"] as? [String: Any])?["string"] as? String
-    else { throw FixtureServerError() }
-    return Array(body.utf8)
+    guard let interactions = (try Yams.load(yaml: text) as? [String: Any])?["http_interactions"] as? [[String: Any]] else {
+        throw FixtureServerError()
+    }
+    return try interactions.map { interaction in
+        guard let body = ((interaction["response"] as? [String: Any])?["body"] as? [String: Any])?["string"] as? String else {
+            throw FixtureServerError()
+        }
+        return Array(body.utf8)
+    }
 }
+
+func cassetteBody(_ path: String) throws -> [UInt8] {
+    guard let first = try cassetteBodies(path).first else { throw FixtureServerError() }
+    return first
+}
+
+let wikipediaSearch = "/w/api.php?action=query&list=search&format=json&srnamespace=0&srprop=timestamp&srinfo=totalhits&srlimit=500"
+    + "&srsearch=%2210.1371%2Fjournal.pone.0008776%22"
 
 @Suite("fetching: Retry-After and the circuit breaker against a real HTTP server")
 struct FetcherTests {
