@@ -8,7 +8,9 @@ final class CursorStore: Sendable {
 
     init(directory: URL, source: String) throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        queue = try DatabaseQueue(path: directory.appendingPathComponent("stream-\(source).sqlite").path)
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)  // a reader (an operator, a test) may hold the file briefly
+        queue = try DatabaseQueue(path: directory.appendingPathComponent("stream-\(source).sqlite").path, configuration: configuration)
         try queue.write { db in
             try db.execute(sql: "CREATE TABLE IF NOT EXISTS cursor (stream TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID")
         }

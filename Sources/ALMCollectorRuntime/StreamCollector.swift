@@ -70,6 +70,12 @@ public final class StreamCollector: Sendable {
         self.logger = logger
     }
 
+    /// Where a collector with these settings would resume: the id of the last frame whose events the
+    /// broker acknowledged, or nil when it would start from now.
+    public static func resumePosition(of settings: StreamCollectorSettings) throws -> String? {
+        try CursorStore(directory: settings.stateDirectory, source: settings.source).position(of: settings.url)
+    }
+
     public func run(shouldStop: @escaping @Sendable () -> Bool = { false }) async throws -> StreamCollectorSummary {
         let router = try RawEventRouter(declarations: settings.declarations)
         let cursors = try CursorStore(directory: settings.stateDirectory, source: settings.source)

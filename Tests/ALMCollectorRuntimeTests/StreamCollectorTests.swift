@@ -109,7 +109,7 @@ struct StreamCollectorTests {
           .enabled(if: FileManager.default.isExecutableFile(atPath: projectRoot.appendingPathComponent(".build/debug/alm").path),
                    "needs .build/debug/alm (make test builds it)"))
     func killAndResume() async throws {
-        let frames = 200
+        let frames = 400
         try await withPipelineBroker { broker in
             try await FixtureServer.with(respond: linkStream(count: frames, pause: .milliseconds(20))) { server in
                 try await withTemporaryDirectory { state in
@@ -125,11 +125,14 @@ struct StreamCollectorTests {
                         return process
                     }
                     let killed = try alm()
-                    // Kill it two seconds into the stream (about frame 100 of 200), however long it took to start.
+                    // Kill it once it has saved a cursor (its first batch acknowledged), however slow the machine.
+                    var watched = StreamCollectorSettings.wikipediaLinks(kafka: broker.kafka, declarations: declarations, stateDirectory: state)
+                    watched.url = server.baseURL + "/stream"
                     let deadline = ContinuousClock.now + .seconds(60)
-                    while server.requests.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
-                    let connected = try #require(server.requests.first?.at)
-                    try await Task.sleep(until: connected + .seconds(2))
+                    while (try? StreamCollector.resumePosition(of: watched)) == nil, ContinuousClock.now < deadline {
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    try await Task.sleep(for: .milliseconds(300))
                     #expect(killed.isRunning, "killed mid-stream")
                     kill(killed.processIdentifier, SIGKILL)
                     _ = await killed.exitStatus()
