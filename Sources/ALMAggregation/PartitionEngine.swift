@@ -62,8 +62,8 @@ public final class PartitionEngine {
             evictedRecords.remove(key)
             scheduleExpiry(of: key, record: record)
         }
-        let before = previous.map(effect(of:)) ?? .none
-        let after = effect(of: record)
+        let before = previous.map { effect(of: $0, key: key) } ?? .none
+        let after = effect(of: record, key: key)
         apply(from: before, to: after, replacing: previous, with: record)
         return true
     }
@@ -174,7 +174,8 @@ public final class PartitionEngine {
         case window(StateKey, WindowEntry)
     }
 
-    func effect(of record: RawEvent) -> Effect {
+    /// `key`, when the caller has it, is the record's state key (saves building it again).
+    func effect(of record: RawEvent, key: StateKey? = nil) -> Effect {
         switch record.kind {
         case .event:
             guard record.action == .add else { return .none }
@@ -183,7 +184,7 @@ public final class PartitionEngine {
             if let session = record.session {
                 return .window(StateKey(.window, record.source, session, record.work, record.metric),
                                WindowEntry(time: time, id: Array((record.id ?? "").utf8), value: record.value,
-                                           source: record.source, metric: record.metric, recordKey: stateKey(of: record)))
+                                           source: record.source, metric: record.metric, recordKey: key ?? stateKey(of: record)))
             }
             return .direct(Contribution(source: record.source, metric: record.metric, month: month(of: time), value: record.value))
         case .total:

@@ -7,13 +7,8 @@ final class CursorStore: Sendable {
     private let queue: DatabaseQueue
 
     init(directory: URL, source: String) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)  // a reader (an operator, a test) may hold the file briefly
-        queue = try DatabaseQueue(path: directory.appendingPathComponent("stream-\(source).sqlite").path, configuration: configuration)
-        try queue.write { db in
-            try db.execute(sql: "CREATE TABLE IF NOT EXISTS cursor (stream TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID")
-        }
+        queue = try openCollectorDatabase(directory: directory, file: "stream-\(source).sqlite",
+                                          schema: "CREATE TABLE IF NOT EXISTS cursor (stream TEXT PRIMARY KEY, position TEXT NOT NULL) WITHOUT ROWID")
     }
 
     func position(of stream: String) throws -> String? {

@@ -63,11 +63,9 @@ public final class ReportCollector: Sendable {
     public func run() async throws -> ReportCollectorSummary {
         let source = settings.source.source
         let router = try RawEventRouter(declarations: settings.declarations)
-        try FileManager.default.createDirectory(at: settings.stateDirectory, withIntermediateDirectories: true)
-        let database = try DatabaseQueue(path: settings.stateDirectory.appendingPathComponent("reports-\(source).sqlite").path)
-        try await database.write { db in
-            try db.execute(sql: "CREATE TABLE IF NOT EXISTS collected (target TEXT, month TEXT, at REAL NOT NULL, PRIMARY KEY (target, month)) WITHOUT ROWID")
-        }
+        let database = try openCollectorDatabase(
+            directory: settings.stateDirectory, file: "reports-\(source).sqlite",
+            schema: "CREATE TABLE IF NOT EXISTS collected (target TEXT, month TEXT, at REAL NOT NULL, PRIMARY KEY (target, month)) WITHOUT ROWID")
         let last = settings.lastMonth ?? Self.lastCompleteMonth()
         let refetchFrom = (0..<settings.restateMonths).reduce(last) { month, _ in month.previous }.next
         let producer = try KafkaProducer(configuration: settings.kafka, logger: logger)

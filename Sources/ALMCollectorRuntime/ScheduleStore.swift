@@ -7,17 +7,11 @@ final class ScheduleStore: Sendable {
     private let queue: DatabaseQueue
 
     init(directory: URL, source: String) throws {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)  // a reader (an operator, a test) may hold the file briefly
-        queue = try DatabaseQueue(path: directory.appendingPathComponent("collector-\(source).sqlite").path, configuration: configuration)
-        try queue.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS schedule (
-                    doi TEXT PRIMARY KEY COLLATE BINARY, next_due REAL NOT NULL, last_success REAL
-                ) WITHOUT ROWID
-                """)
-        }
+        queue = try openCollectorDatabase(directory: directory, file: "collector-\(source).sqlite", schema: """
+            CREATE TABLE IF NOT EXISTS schedule (
+                doi TEXT PRIMARY KEY COLLATE BINARY, next_due REAL NOT NULL, last_success REAL
+            ) WITHOUT ROWID
+            """)
     }
 
     /// doi → next due time (seconds since the epoch).
