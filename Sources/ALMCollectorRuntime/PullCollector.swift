@@ -24,10 +24,15 @@ public struct PullCollectorSettings: Sendable {
     public var settleSeconds = 3.0
     /// Make one round over the works due at its start, then stop (for cron and tests).
     public var once = false
+    /// With `once`, give up if the group has not handed this instance its share (even an empty one)
+    /// within this long, rather than wait for ever.
+    public var joinTimeoutSeconds = 120.0
     /// How long to sleep when nothing is due.
     public var idleSeconds = 30.0
     /// At most this many pages of a paged answer per work.
     public var maxPages = 20
+    /// For a source with language editions (Wikipedia): the languages asked, each its own site.
+    public var languages = ["en"]
     /// Where the collector's metrics go (swift-metrics' bootstrapped factory unless a test passes one).
     public var metricsFactory: MetricsFactory = MetricsSystem.factory
 
@@ -62,6 +67,8 @@ public final class PullCollector: Sendable {
     private let ownership = Mutex(Ownership())
 
     private struct Ownership {
+        /// Set by the first assignment, even an empty one (more instances than partitions).
+        var joined = false
         var partitions: Set<Int32> = []
         var changedAt = ContinuousClock.now
         var revoked: Set<Int32> = []
@@ -92,15 +99,33 @@ public final class PullCollector: Sendable {
 
         var registry = WorkRegistry()
         var summary = PullCollectorSummary()
+        let started = ContinuousClock.now
+        var lastWaitReport = started
+        var joined = false
         do {
             while !shouldStop() {
                 let batch = try await consumer.poll(maxRecords: 5000, timeout: .milliseconds(200))
-                let (revoked, owned, settled) = ownership.withLock { state in
+                let (revoked, owned, reloading, settled, hasJoined) = ownership.withLock { state in
                     defer { state.revoked.removeAll() }
                     state.reloading.subtract(batch.endOfPartition.filter { $0.topic == settings.worksTopic }.map(\.partition))
-                    let settled = state.reloading.isEmpty && !state.partitions.isEmpty
+                    let settled = state.joined && state.reloading.isEmpty
                         && ContinuousClock.now - state.changedAt >= .milliseconds(Int64(settings.settleSeconds * 1000))
-                    return (state.revoked, state.partitions, settled)
+                    return (state.revoked, state.partitions, state.reloading, settled, state.joined)
+                }
+                if !hasJoined, settings.once, ContinuousClock.now - started >= .milliseconds(Int64(settings.joinTimeoutSeconds * 1000)) {
+                    throw CollectorRuntimeError("\(source): group \(kafka["group.id"] ?? "") gave this instance no share of "
+                        + "\(settings.worksTopic) within \(Int(settings.joinTimeoutSeconds)) s; is the broker reachable?")
+                }
+                joined = hasJoined
+                for error in batch.errors { logger.warning("\(source): \(settings.worksTopic): \(error)") }
+                if settled {
+                    lastWaitReport = ContinuousClock.now
+                } else if ContinuousClock.now - lastWaitReport >= .seconds(30) {
+                    lastWaitReport = ContinuousClock.now
+                    logger.warning(!joined
+                        ? "\(source): no partition of \(settings.worksTopic) assigned yet (group \(kafka["group.id"] ?? ""))"
+                        : reloading.isEmpty ? "\(source): the assignment of \(settings.worksTopic) keeps changing"
+                        : "\(source): still reading partitions \(reloading.sorted()) of \(settings.worksTopic) to their end")
                 }
                 if !revoked.isEmpty { registry.drop(partitions: revoked) }
                 for record in batch.records where owned.contains(record.partition) {
@@ -150,7 +175,41 @@ public final class PullCollector: Sendable {
             summary.notApplicable += 1
             return (regular, false)
         }
-        var url = settings.baseURL + path
+        var routes: [RawEventRouter.Route] = []
+        var failed = false, retrySoon = false
+        for site in settings.source.sites(baseURL: settings.baseURL, languages: settings.languages) {
+            let url = site.baseURL + path
+            switch await fetchPages(work, identifiers, first: url, site: site, fetcher: fetcher, metrics: metrics) {
+            case .success(let events):
+                routes += events.map { router.route($0.encodedJSON(), origin: url) }
+            case .failure(let failure):
+                summary.failures += 1
+                failed = true
+                retrySoon = retrySoon || !failure.isMalformed  // garbage now is garbage in an hour
+            }
+        }
+        // What the sites that answered said is sent even when another failed (ids make a resend harmless).
+        if !failed || !routes.isEmpty {
+            summary.worksFetched += 1
+            summary.fetchedWorks.append(work.doi)
+            _ = try await producer.sendAll(routes.map(\.record))
+            summary.eventsProduced += routes.count
+            metrics.events.increment(by: routes.count)
+        }
+        if failed { return (retrySoon ? min(regular, now + 3600) : regular, false) }
+        metrics.succeeded()
+        return (regular, true)
+    }
+
+    private struct SiteFailure: Error {
+        var isMalformed: Bool
+    }
+
+    /// One site's answer about a work, following its pages. Failures are logged here.
+    private func fetchPages(_ work: WorkRecord, _ identifiers: WorkIdentifiers, first: String,
+                            site: (baseURL: String, parser: any ResponseParser), fetcher: SourceFetcher,
+                            metrics: CollectorMetrics) async -> Result<[RawEvent], SiteFailure> {
+        var url = first
         var events: [RawEvent] = []
         var seenIDs: Set<String> = []
         for page in 1...settings.maxPages {
@@ -158,46 +217,39 @@ public final class PullCollector: Sendable {
             do {
                 body = try await fetcher.fetch(url)
             } catch {
-                summary.failures += 1
                 logger.warning("\(settings.source.source): \(work.doi): \(error)",
                                metadata: ["collector.source": "\(settings.source.source)", "collector.error": "\(error.errorClass)"])
-                return (min(regular, now + 3600), false)  // try again within the hour
+                return .failure(SiteFailure(isMalformed: false))
             }
             do {
                 // Pages of a search overlap: an occurrence seen on an earlier page is not sent twice.
-                for event in try settings.source.parser.events(from: body, context: ResponseContext(work: identifiers, observedAt: currentTimestamp()))
+                for event in try site.parser.events(from: body, context: ResponseContext(work: identifiers, observedAt: currentTimestamp()))
                 where event.id.map({ seenIDs.insert($0).inserted }) ?? true {
                     events.append(event)
                 }
             } catch {
-                summary.failures += 1
                 metrics.error(error.kind.rawValue)
                 logger.warning("\(settings.source.source): \(work.doi): \(error)",
                                metadata: ["collector.source": "\(settings.source.source)", "collector.error": "\(error.kind.rawValue)"])
-                return (regular, false)
+                return .failure(SiteFailure(isMalformed: true))
             }
             guard let next = settings.source.nextPage?(identifiers, body) else { break }
             if page == settings.maxPages {
                 logger.warning("\(settings.source.source): \(work.doi): stopped after \(page) pages")
                 break
             }
-            url = settings.baseURL + next
+            url = site.baseURL + next
         }
-        summary.worksFetched += 1
-        summary.fetchedWorks.append(work.doi)
-        let routes = events.map { router.route($0.encodedJSON(), origin: url) }
-        _ = try await producer.sendAll(routes.map(\.record))
-        summary.eventsProduced += events.count
-        metrics.events.increment(by: events.count)
-        metrics.succeeded()
-        return (regular, true)
+        return .success(events)
     }
 
     private func rebalance(_ event: RebalanceEvent) -> [TopicPartitionOffset] {
         switch event {
         case .assigned(let partitions):
             let numbers = Set(partitions.map(\.partition))
+            logger.info("assigned partitions \(numbers.sorted()) of \(settings.worksTopic)")
             ownership.withLock { state in
+                state.joined = true
                 state.partitions.formUnion(numbers)
                 state.reloading.formUnion(numbers)
                 state.changedAt = ContinuousClock.now
@@ -206,6 +258,7 @@ public final class PullCollector: Sendable {
             return partitions.map { TopicPartitionOffset($0, offset: TopicPartitionOffset.beginning) }
         case .revoked(let partitions):
             let numbers = Set(partitions.map(\.partition))
+            logger.info("revoked partitions \(numbers.sorted()) of \(settings.worksTopic)")
             ownership.withLock { state in
                 state.partitions.subtract(numbers)
                 state.reloading.subtract(numbers)

@@ -11,16 +11,27 @@ public struct PullSource: Sendable {
     public let request: @Sendable (WorkIdentifiers) -> String?
     /// For a paged answer: the request for the page after the one whose body is given, or nil on the last.
     public let nextPage: (@Sendable (_ work: WorkIdentifiers, _ body: [UInt8]) -> String?)?
+    /// For a source with one site per language (Wikipedia): the parser for a language's site, whose base
+    /// URL is the base URL with `{language}` replaced by the language code.
+    public let parserForLanguage: (@Sendable (_ language: String) -> any ResponseParser)?
 
     public var source: String { parser.source }
 
     public init(parser: any ResponseParser, defaultBaseURL: String,
                 nextPage: (@Sendable (_ work: WorkIdentifiers, _ body: [UInt8]) -> String?)? = nil,
+                parserForLanguage: (@Sendable (_ language: String) -> any ResponseParser)? = nil,
                 request: @escaping @Sendable (WorkIdentifiers) -> String?) {
         self.parser = parser
         self.defaultBaseURL = defaultBaseURL
         self.nextPage = nextPage
+        self.parserForLanguage = parserForLanguage
         self.request = request
+    }
+
+    /// The sites to ask about each work: one, or one per language for a source with language editions.
+    public func sites(baseURL: String, languages: [String]) -> [(baseURL: String, parser: any ResponseParser)] {
+        guard let parserForLanguage else { return [(baseURL, parser)] }
+        return languages.map { (baseURL.replacingOccurrences(of: "{language}", with: $0), parserForLanguage($0)) }
     }
 
     /// Percent-encodes a DOI (or any id) for a path segment or query value: only unreserved characters
@@ -65,14 +76,14 @@ public struct PullSource: Sendable {
             PullSource(parser: OpenCitationsCitationsParser(), defaultBaseURL: "https://opencitations.net/index/coci/api/v1") { work in
                 "/citations/" + encode(work.doi)
             },
-            // The English Wikipedia's articles, 500 hits a page (the most an ordinary client may ask for),
-            // following `continue.sroffset` to the last page.
-            PullSource(parser: WikipediaSearchParser(language: "en"), defaultBaseURL: "https://en.wikipedia.org",
+            // Each configured language's Wikipedia (`collectors.wikipedia.languages`, default English), 500
+            // hits a page (the most an ordinary client may ask for), following `continue.sroffset` to the last page.
+            PullSource(parser: WikipediaSearchParser(language: "en"), defaultBaseURL: "https://{language}.wikipedia.org",
                        nextPage: { work, body in
                            let context = ResponseContext(work: work, observedAt: Timestamp(microsecondsSinceEpoch: 0)!)
                            guard let offset = try? WikipediaSearchParser().page(from: body, context: context).nextOffset else { return nil }
                            return wikipediaSearch(work) + "&sroffset=\(offset)"
-                       }, request: wikipediaSearch),
+                       }, parserForLanguage: { WikipediaSearchParser(language: $0) }, request: wikipediaSearch),
             PullSource(parser: HypothesisSearchParser(), defaultBaseURL: "https://api.hypothes.is") { work in
                 "/api/search?limit=200&uri=" + encode("https://doi.org/\(work.doi)", keepingSlash: false)
             },

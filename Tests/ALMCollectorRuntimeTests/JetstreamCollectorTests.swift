@@ -55,7 +55,7 @@ func withJetstreamServer<T>(lines: [(Int64, String)], firstConnectionLines: Int,
     }
 }
 
-@Suite("stream collectors: Bluesky Jetstream over a real WebSocket", .serialized)
+@Suite("stream collectors: Bluesky Jetstream over a real WebSocket", .serialized, .timeLimit(.minutes(5)))
 struct JetstreamCollectorTests {
     @Test("posts linking DOIs are counted; after a restart from the saved cursor, a post's deletion still retracts its DOIs")
     func postsDeletesAndRestart() async throws {

@@ -18,7 +18,7 @@ final class StopFlag: Sendable {
     func set() { flag.withLock { $0 = true } }
 }
 
-@Suite("access logs: read, resumed, followed across rotation", .serialized)
+@Suite("access logs: read, resumed, followed across rotation", .serialized, .timeLimit(.minutes(5)))
 struct LogFileCollectorTests {
     @Test("complete lines only, resumed where it stopped, a rotated log read to its end and the new one from its start")
     func resumeAndRotate() async throws {

@@ -10,7 +10,7 @@ import MetricsTestKit
 import Testing
 import Yams
 
-@Suite("pull collectors against a local fixture server and the dev broker", .serialized)
+@Suite("pull collectors against a local fixture server and the dev broker", .serialized, .timeLimit(.minutes(5)))
 struct PullCollectorTests {
     func settings(_ source: String, broker: DevBroker, server: FixtureServer, state: URL) -> PullCollectorSettings {
         var settings = PullCollectorSettings(source: PullSource.all[source]!, kafka: broker.kafka, declarations: declarations,
@@ -122,8 +122,13 @@ struct PullCollectorTests {
                     #expect(Set(one.fetchedWorks + two.fetchedWorks) == Set(works.map(\.doi)))
                     #expect(server.requests.count == 40)
 
-                    // Run a again alone: it now owns every partition, but what it fetched is not due yet.
-                    let again = try await PullCollector(settings: a, logger: testLogger).run()
+                    // Run a again alone: it now owns every partition, but what it fetched is not due yet. (What
+                    // is due lives in a's state directory, not in the group. A new group, because the dev
+                    // broker can leave a group whose members all left at once unable to take a new member:
+                    // docs/decisions/dev-broker.md.)
+                    var alone = a
+                    alone.groupID = "alm-collector-crossref-restarted"
+                    let again = try await PullCollector(settings: alone, logger: testLogger).run()
                     #expect(Set(again.fetchedWorks) == Set(two.fetchedWorks), "only the works the other instance had")
                     let events = decoded(try await broker.readAll(topic: "alm.raw.crossref"))
                     #expect(Set(events.map(\.work)) == Set(works.map(\.doi)))
@@ -156,7 +161,7 @@ func cassetteBody(_ path: String) throws -> [UInt8] {
 let wikipediaSearch = "/w/api.php?action=query&list=search&format=json&srnamespace=0&srprop=timestamp&srinfo=totalhits&srlimit=500"
     + "&srsearch=%2210.1371%2Fjournal.pone.0008776%22"
 
-@Suite("fetching: Retry-After and the circuit breaker against a real HTTP server")
+@Suite("fetching: Retry-After and the circuit breaker against a real HTTP server", .timeLimit(.minutes(5)))
 struct FetcherTests {
     @Test("a 429 with Retry-After: 2 is retried after two seconds, then succeeds")
     func retryAfter() async throws {

@@ -8,7 +8,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("report collectors: monthly reports from a local server", .serialized)
+@Suite("report collectors: monthly reports from a local server", .serialized, .timeLimit(.minutes(5)))
 struct ReportCollectorTests {
     @Test("PMC: each journal-month once, failures retried on the next run, credentials sent but never in errors")
     func pmcMonths() async throws {

@@ -34,7 +34,7 @@ func linkStream(count: Int, pause: Duration, malformedAt: Int? = nil, otherLinks
     }
 }
 
-@Suite("stream collectors: EventStreams over a real HTTP server", .serialized)
+@Suite("stream collectors: EventStreams over a real HTTP server", .serialized, .timeLimit(.minutes(5)))
 struct StreamCollectorTests {
     @Test("each added DOI link becomes a references event; a restart resumes after the last saved frame; a bad frame is skipped")
     func followAndResume() async throws {

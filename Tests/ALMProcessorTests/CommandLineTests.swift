@@ -7,7 +7,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("alm process, replay and snapshot from the command line", .serialized)
+@Suite("alm process, replay and snapshot from the command line", .serialized, .timeLimit(.minutes(5)))
 struct CommandLineTests {
     @Test("alm replay equals alm process byte for byte; alm replay --as-of leaves out what came later",
           .enabled(if: FileManager.default.isExecutableFile(atPath: almBinary.path), "needs .build/debug/alm (make test builds it)"))

@@ -7,7 +7,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("alm process survives kill -9", .serialized)
+@Suite("alm process survives kill -9", .serialized, .timeLimit(.minutes(10)))
 struct CrashTests {
     @Test("killed with SIGKILL at random points of a 200 000-record run and restarted: the final snapshot is identical",
           .enabled(if: FileManager.default.isExecutableFile(atPath: almBinary.path), "needs .build/debug/alm (make test builds it)"))

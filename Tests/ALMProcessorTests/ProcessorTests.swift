@@ -9,7 +9,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("alm process against the dev broker", .serialized)
+@Suite("alm process against the dev broker", .serialized, .timeLimit(.minutes(5)))
 struct ProcessorTests {
     @Test("malformed records land in alm.dlq with a reason; every valid record is counted exactly once")
     func deadLettersAndCounts() async throws {

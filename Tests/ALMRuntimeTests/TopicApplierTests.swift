@@ -5,7 +5,7 @@ import Kafka
 import Logging
 import Testing
 
-@Suite("alm topics apply against the dev broker", .serialized)
+@Suite("alm topics apply against the dev broker", .serialized, .timeLimit(.minutes(5)))
 struct TopicApplierTests {
     let logger = Logger(label: "alm.test")
 

@@ -4,7 +4,7 @@ import Kafka
 import Synchronization
 import Testing
 
-@Suite("consumer groups on the dev broker", .serialized)
+@Suite("consumer groups on the dev broker", .serialized, .timeLimit(.minutes(5)))
 struct ConsumerGroupTests {
     /// Records every rebalance a consumer sees.
     final class RebalanceLog: Sendable {

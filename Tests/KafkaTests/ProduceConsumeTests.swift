@@ -3,7 +3,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("produce and consume through the dev broker", .serialized)
+@Suite("produce and consume through the dev broker", .serialized, .timeLimit(.minutes(5)))
 struct ProduceConsumeTests {
     @Test("100 000 keyed records to 12 partitions come back exactly once, in order, with keys and headers")
     func hundredThousandRecords() async throws {

@@ -3,7 +3,7 @@ import Foundation
 import Kafka
 import Testing
 
-@Suite("producer resilience", .serialized)
+@Suite("producer resilience", .serialized, .timeLimit(.minutes(5)))
 struct ProducerResilienceTests {
     @Test("a producer facing a broker frozen by SIGSTOP for 20 s delivers everything once it resumes")
     func brokerPausedTwentySeconds() async throws {
