@@ -192,6 +192,7 @@ struct CollectCommand: AsyncParsableCommand {
         let sourceOptions = configuration.collectors.sources[source]
         settings.baseURL = baseURL ?? sourceOptions?.baseURL ?? pull.defaultBaseURL
         settings.once = once
+        if let languages = sourceOptions?.languages { settings.languages = languages }
         if let agent = configuration.collectors.userAgent { settings.fetch.userAgent = agent }
         if let rate = sourceOptions?.requestsPerSecond { settings.fetch.requestsPerSecond = rate }
         if let days = sourceOptions?.refreshDays {

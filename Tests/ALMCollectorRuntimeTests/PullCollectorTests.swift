@@ -1,4 +1,4 @@
-import ALMCollectorRuntime
+@testable import ALMCollectorRuntime
 import ALMCollectors
 import ALMCore
 import ALMTestSupport
@@ -93,6 +93,44 @@ struct PullCollectorTests {
                     #expect(wiki.allSatisfy { $0.metric == "references" && $0.work == "10.1371/journal.pone.0008776" })
                     let annotations = decoded(try await broker.readAll(topic: "alm.raw.hypothesis"))
                     #expect(annotations.map(\.id) == ["hypothesis:Qm9vaDZ0aGlz"])
+                }
+            }
+        }
+    }
+
+    @Test("wikipedia searches each configured language; a language that fails is asked again within the hour, the others' pages are sent")
+    func wikipediaLanguages() async throws {
+        let doi = "10.1371/journal.pone.0008776"
+        @Sendable func answer(_ titles: [String]) -> [UInt8] {
+            let hits = titles.map { #"{"ns":0,"title":"\#($0)","timestamp":"2025-03-0\#($0.count % 9 + 1)T10:00:00Z"}"# }
+            return Array(#"{"batchcomplete":"","query":{"searchinfo":{"totalhits":\#(titles.count)},"search":[\#(hits.joined(separator: ","))]}}"#.utf8)
+        }
+        try await withPipelineBroker { broker in
+            try await broker.register([try WorkRecord(doi: doi)])
+            try await FixtureServer.with(respond: { request, _ in
+                switch request.target.split(separator: "/").first {
+                case "en": FixtureResponse(body: answer(["Placebo", "Homeopathy"]))
+                case "de": FixtureResponse(body: answer(["Placebo"]))
+                default: FixtureResponse(status: 503)  // fr
+                }
+            }) { server in
+                try await withTemporaryDirectory { state in
+                    var wiki = settings("wikipedia", broker: broker, server: server, state: state)
+                    wiki.baseURL = server.baseURL + "/{language}"
+                    wiki.languages = ["en", "de", "fr"]
+                    wiki.fetch.retry.maxAttempts = 1
+                    let before = Date().timeIntervalSince1970
+                    let summary = try await PullCollector(settings: wiki, logger: testLogger).run()
+                    #expect(summary.worksFetched == 1 && summary.failures == 1 && summary.eventsProduced == 3)
+                    #expect(Set(server.requests.map { String($0.target.prefix(4)) }) == ["/en/", "/de/", "/fr/"])
+
+                    let events = decoded(try await broker.readAll(topic: "alm.raw.wikipedia"))
+                    #expect(Set(events.compactMap(\.id)) == ["wikipedia:en:Placebo:\(doi)", "wikipedia:en:Homeopathy:\(doi)",
+                                                             "wikipedia:de:Placebo:\(doi)"])
+                    #expect(Set(events.compactMap(\.subj)) == ["https://en.wikipedia.org/wiki/Placebo", "https://en.wikipedia.org/wiki/Homeopathy",
+                                                               "https://de.wikipedia.org/wiki/Placebo"])
+                    let due = try #require(try ScheduleStore(directory: state, source: "wikipedia").load()[doi])
+                    #expect(due > before && due <= Date().timeIntervalSince1970 + 3600, "the failed language makes the work due within the hour")
                 }
             }
         }

@@ -140,6 +140,8 @@ struct ConfigurationTests {
                 first_month: 2024-01
                 restate_months: 3
                 query_from_env: {user: PMC_USER, password: PMC_PASSWORD}
+              wikipedia:
+                languages: [en, de, zh-min-nan]
             """)
         #expect(configuration.processor.usageLatenessSeconds == 604_800 && configuration.processor.batchRecords == 2000)
         #expect(configuration.snapshots.intervalSeconds == 3600 && configuration.snapshots.retain == 24)
@@ -151,6 +153,8 @@ struct ConfigurationTests {
         let pmc = try #require(configuration.collectors.sources["pmc"])
         #expect(pmc.reportTargets == ["ajrccm", "plosone"] && pmc.firstMonth == "2024-01" && pmc.restateMonths == 3)
         #expect(pmc.queryFromEnvironment == ["user": "PMC_USER", "password": "PMC_PASSWORD"])
+        #expect(configuration.collectors.sources["wikipedia"]?.languages == ["en", "de", "zh-min-nan"])
+        #expect(crossref.languages == nil)
     }
 
     @Test("bad processor, snapshot and collector values", arguments: [
@@ -162,6 +166,8 @@ struct ConfigurationTests {
         ("collectors:\n  pmc:\n    first_month: 2024-13", "collectors.pmc.first_month"),
         ("collectors:\n  pmc:\n    report_targets: ajrccm", "expected a list"),
         ("collectors:\n  pmc:\n    colour: blue", "unknown key"),
+        ("collectors:\n  wikipedia:\n    languages: []", "expected a non-empty list"),
+        ("collectors:\n  wikipedia:\n    languages: [en, \"de.wikipedia.org/x\"]", "collectors.wikipedia.languages[1]"),
     ])
     func invalidSections(yaml: String, expected: String) {
         #expect { try ALMConfiguration.parse(yaml: yaml) } throws: { ($0 as? ConfigurationError)?.description.contains(expected) == true }

@@ -32,12 +32,14 @@ public struct ALMConfiguration: Sendable, Equatable {
             /// Pull sources: days between refreshes of a work by its age tier (published within 30 days,
             /// within a year, older); nil keeps the default (1, 7, 30).
             public var refreshDays: (young: Double, recent: Double, older: Double)?
+            /// Sources with a site per language (wikipedia): the language codes to ask; nil keeps ["en"].
+            public var languages: [String]?
 
             public static func == (a: SourceOptions, b: SourceOptions) -> Bool {
                 a.baseURL == b.baseURL && a.requestsPerSecond == b.requestsPerSecond && a.headersFromEnvironment == b.headersFromEnvironment
                     && a.reportTargets == b.reportTargets && a.firstMonth == b.firstMonth && a.restateMonths == b.restateMonths
                     && a.queryFromEnvironment == b.queryFromEnvironment && a.refreshDays.map { [$0.young, $0.recent, $0.older] }
-                    == b.refreshDays.map { [$0.young, $0.recent, $0.older] }
+                    == b.refreshDays.map { [$0.young, $0.recent, $0.older] } && a.languages == b.languages
             }
         }
     }
@@ -193,13 +195,23 @@ public struct ALMConfiguration: Sendable, Equatable {
                         tiers[tier] = days
                     }
                     source.refreshDays = (tiers["young"] ?? 1, tiers["recent"] ?? 7, tiers["older"] ?? 30)
+                case "languages":
+                    guard let items = setting.sequence, !items.isEmpty else { throw ConfigurationError("\(at): expected a non-empty list") }
+                    source.languages = try items.enumerated().map { index, item throws(ConfigurationError) in
+                        let code = try YAMLDocument.scalar(item, at: "\(at)[\(index)]")
+                        // A Wikipedia's host name: en, de, zh-min-nan, simple, ...
+                        guard (2...12).contains(code.count), code.allSatisfy({ ("a"..."z").contains($0) || $0 == "-" }) else {
+                            throw ConfigurationError("\(at)[\(index)]: \(code) is not a language code (lower-case letters and -)")
+                        }
+                        return code
+                    }
                 case "restate_months":
                     let months = try YAMLDocument.integer(setting, at: at)
                     guard (0...24).contains(months) else { throw ConfigurationError("\(at): must lie in 0...24") }
                     source.restateMonths = months
                 default:
-                    throw ConfigurationError("\(at): unknown key (known: base_url, first_month, headers_from_env, query_from_env, "
-                        + "refresh_days, report_targets, requests_per_second, restate_months)")
+                    throw ConfigurationError("\(at): unknown key (known: base_url, first_month, headers_from_env, languages, "
+                        + "query_from_env, refresh_days, report_targets, requests_per_second, restate_months)")
                 }
             }
             options.sources[name] = source
