@@ -4,7 +4,7 @@ SHELL := /bin/bash
 # librdkafka built by scripts/setup-librdkafka (Debian 12's is too old) is found through pkg-config.
 export PKG_CONFIG_PATH := $(CURDIR)/.deps/librdkafka/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
-.PHONY: setup build test demo clean
+.PHONY: setup build test demo bench clean
 
 setup:
 	@scripts/setup
@@ -19,6 +19,12 @@ test: setup
 
 demo: build
 	@scripts/demo
+
+# The benchmark runs a release build: debug numbers say nothing about speed. BENCH_FLAGS passes options
+# through, e.g. BENCH_FLAGS='--sizes 100000:10000 1000000:100000 5000000:1000000'.
+bench: setup
+	swift build -c release --product alm
+	.build/release/alm bench --log-level warning $(BENCH_FLAGS)
 
 clean:
 	rm -rf .build run

@@ -85,6 +85,11 @@ let package = Package(
         .target(name: "ALMWorkload", dependencies: ["ALMCore"]),
         // Starts and stops the development broker (Tansu) as a child process.
         .target(name: "DevBroker"),
+        // alm bench: the raw consume ceiling, child processes timed with their peak RSS, the report.
+        .target(
+            name: "ALMBench",
+            dependencies: ["ALMWorkload", "Kafka", .product(name: "Logging", package: "swift-log")]
+        ),
         // Configuration, topics.yaml, and the operations the command line runs.
         .target(
             name: "ALMRuntime",
@@ -107,7 +112,7 @@ let package = Package(
             name: "alm",
             dependencies: [
                 "ALMRuntime", "ALMCore", "Kafka", "DevBroker", "ALMProcessor", "ALMWorkload", "ALMSnapshot", "ALMCollectors",
-                "ALMCollectorRuntime",
+                "ALMCollectorRuntime", "ALMBench",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -125,6 +130,7 @@ let package = Package(
             name: "ALMCollectorsTests",
             dependencies: ["ALMCollectors", "ALMCore", .product(name: "Yams", package: "Yams")]
         ),
+        .testTarget(name: "ALMBenchTests", dependencies: ["ALMBench"]),
         .testTarget(name: "ALMWorkloadTests", dependencies: ["ALMWorkload", "ALMCore"]),
         .testTarget(
             name: "ALMProcessorTests",

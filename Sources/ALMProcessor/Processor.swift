@@ -31,7 +31,7 @@ public struct ProcessorSettings: Sendable {
     }
 
     /// librdkafka properties the processor sets unless the configuration does.
-    static let consumerDefaults = KafkaConfiguration([
+    public static let consumerDefaults = KafkaConfiguration([
         // A short session makes rebalances quick (and the dev broker joins after half of it).
         "session.timeout.ms": "10000",
         "heartbeat.interval.ms": "1000",

@@ -1,3 +1,4 @@
+import ALMBench
 import ALMRuntime
 import ALMWorkload
 import ArgumentParser
@@ -19,27 +20,15 @@ struct GenerateCommand: AsyncParsableCommand {
         let configuration = try options.loadConfiguration()
         let declared = Set(try file.load(configuration).rawTopics.map(\.name))
         let producer = try KafkaProducer(configuration: configuration.kafka, logger: options.makeLogger("alm.generate"))
-        var batch: [ProducerRecord] = []
-        batch.reserveCapacity(10_000)
-        var produced = 0, malformed = 0
-        func flush() async throws {
-            try await producer.sendAll(batch)
-            produced += batch.count
-            batch.removeAll(keepingCapacity: true)
+        let summary: WorkloadProducer.Summary
+        do {
+            summary = try await WorkloadProducer.produce(WorkloadSpec(records: records, works: works, seed: seed),
+                                                         declared: declared, producer: producer)
+        } catch {
+            try? await producer.close(timeout: .seconds(5))
+            throw error
         }
-        let workload = Workload(WorkloadSpec(records: records, works: works, seed: seed))
-        var pending: [WorkloadRecord] = []
-        workload.generate { pending.append($0) }
-        for record in pending {
-            guard declared.contains(record.topic) else {
-                throw ValidationFailure("the workload uses \(record.topic), which topics.yaml does not declare")
-            }
-            if record.isMalformed { malformed += 1 }
-            batch.append(ProducerRecord(topic: record.topic, key: record.key, value: record.value))
-            if batch.count == 10_000 { try await flush() }
-        }
-        if !batch.isEmpty { try await flush() }
         try await producer.close()
-        print("produced \(produced) records (\(malformed) malformed) for \(works) works, seed \(seed)")
+        print("produced \(summary.produced) records (\(summary.malformed) malformed) for \(works) works, seed \(seed)")
     }
 }

@@ -21,6 +21,12 @@ struct GlobalOptions: ParsableArguments {
         return try file.overriding(kafkaAssignments: kafkaProperties)
     }
 
+    /// These options again, for a child `alm` command; `bootstrap.servers` is left to the caller.
+    var passThrough: [String] {
+        (config.map { ["--config", $0] } ?? [])
+            + kafkaProperties.filter { !$0.hasPrefix("bootstrap.servers=") }.flatMap { ["-X", $0] }
+    }
+
     func makeLogger(_ label: String) -> Logger {
         var logger = Logger(label: label) { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = logLevel

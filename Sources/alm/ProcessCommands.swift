@@ -77,6 +77,7 @@ struct ProcessCommand: AsyncParsableCommand {
             let (directory, manifest) = try writeSnapshot(from: state.stateURL, with: writer)
             print("snapshot \(directory.path): \(manifest.works) works")
         }
+        if let peak = ProcessMemory.peakLine() { print(peak) }
     }
 }
 
@@ -141,6 +142,7 @@ struct ReplayCommand: AsyncParsableCommand {
         print("replayed \(summary.recordsProcessed) records (\(summary.recordsRejected) rejected, \(summary.recordsLate) late, "
               + "\(summary.recordsSkippedAsOf) after --as-of)")
         print("snapshot \(directory.path): \(manifest.works) works")
+        if let peak = ProcessMemory.peakLine() { print(peak) }
     }
 }
 

@@ -1,0 +1,59 @@
+import Foundation
+
+/// A command run as a child process, timed from spawn to exit. (Its memory it reports itself: `wait4`'s
+/// `ru_maxrss` would include this process's, which the child inherits until its exec.)
+public struct ChildRun: Sendable {
+    public var status: Int32
+    public var seconds: Double
+    public var output: String
+
+    /// Runs `arguments` (the first is the executable's path) with standard output and error in `log`.
+    public static func run(_ arguments: [String], log: URL) async throws -> ChildRun {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var pid: pid_t = 0
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let started = ContinuousClock.now
+        let result = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
+        guard result == 0 else { throw BenchError("cannot start \(arguments[0]): \(String(cString: strerror(result)))") }
+
+        // wait4 blocks: on a thread of its own, never on one of the concurrency pool's.
+        let child = pid
+        let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
+            Thread.detachNewThread {
+                var status: Int32 = 0
+                while waitpid(child, &status, 0) == -1 && errno == EINTR {}
+                continuation.resume(returning: status)
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        let exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return ChildRun(status: exitStatus, seconds: elapsed.seconds, output: output)
+    }
+
+    /// Throws with the end of the output unless the command exited 0.
+    public func checked(_ what: String) throws -> ChildRun {
+        guard status == 0 else {
+            throw BenchError("\(what) exited with status \(status):\n\(output.split(separator: "\n").suffix(15).joined(separator: "\n"))")
+        }
+        return self
+    }
+}
+
+public struct BenchError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
