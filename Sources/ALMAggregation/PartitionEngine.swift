@@ -378,8 +378,14 @@ struct WorkState {
     }
 }
 
+/// `YYYY-MM` of an instant ("" outside the years a timestamp may have), without formatting the whole
+/// timestamp: it is asked once per usage and count record.
 func month(of microseconds: Int64) -> String {
-    String(Timestamp(microsecondsSinceEpoch: microseconds)?.text.prefix(7) ?? "")
+    let days = microseconds >= 0 ? microseconds / 86_400_000_000 : (microseconds + 1) / 86_400_000_000 - 1
+    let date = civilDate(daysSinceEpoch: days)
+    guard (0...9999).contains(date.year) else { return "" }
+    let year = String(date.year), month = date.month < 10 ? "0\(date.month)" : String(date.month)
+    return String(repeating: "0", count: max(0, 4 - year.count)) + year + "-" + month
 }
 
 func encodeInt64(_ value: Int64) -> [UInt8] {

@@ -19,6 +19,13 @@ public struct StateKey: Hashable, Sendable, Comparable {
 
     public init(bytes: [UInt8]) { self.bytes = bytes }
 
+    // The synthesized hash feeds the bytes one at a time: a tenth of the processor's time in a profile.
+    public func hash(into hasher: inout Hasher) {
+        bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+    }
+
+    public static func == (a: StateKey, b: StateKey) -> Bool { a.bytes == b.bytes }
+
     init(_ kind: Kind, _ fields: String...) {
         var bytes: [UInt8] = [kind.rawValue]
         for field in fields {

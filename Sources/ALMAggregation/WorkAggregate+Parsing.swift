@@ -3,8 +3,21 @@ import Foundation
 
 extension WorkAggregate {
     /// Reads back a line written by `jsonLine()` (a snapshot line, a stored aggregate, an
-    /// `alm.metrics` record). Not on the hot path: snapshots and the read side use it.
+    /// `alm.metrics` record). Snapshots read every stored aggregate, so lines in `jsonLine()`'s own
+    /// form take a direct path; anything else (escapes, spaces, other key orders) goes through
+    /// JSONSerialization, with the same result.
     public init(jsonLine: [UInt8]) throws {
+        if let parsed = jsonLine.withUnsafeBufferPointer({ bytes in
+            var reader = CanonicalAggregateLine(bytes: bytes)
+            return reader.parse()
+        }) {
+            self = parsed
+            return
+        }
+        try self.init(generalJSONLine: jsonLine)
+    }
+
+    init(generalJSONLine jsonLine: [UInt8]) throws {
         guard let object = try JSONSerialization.jsonObject(with: Data(jsonLine)) as? [String: Any],
               let work = object["work"] as? String else {
             throw AggregateParseError("not an aggregate line: no work")
@@ -38,6 +51,116 @@ extension WorkAggregate {
         self.init(work: work, sources: sources, categories: try categories(object["categories"]), byMonth: byMonth,
                   firstSeen: try (object["first_seen"] as? String).map { try Timestamp(parsing: $0) },
                   lastSeen: try (object["last_seen"] as? String).map { try Timestamp(parsing: $0) })
+    }
+}
+
+/// A reader of exactly the form `jsonLine()` writes: keys in its order, no whitespace, strings without
+/// escapes, integers without sign. It answers nil at the first byte that differs, and the caller falls
+/// back to a general JSON parser.
+private struct CanonicalAggregateLine {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index = 0
+
+    init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    mutating func parse() -> WorkAggregate? {
+        guard literal(#"{"work":"#), let work = string(), literal(#","sources":{"#) else { return nil }
+        var sources: [String: [String: UInt64]] = [:]
+        if !peek("}") {
+            repeat {
+                guard let source = string(), literal(":"), let metrics = counts() else { return nil }
+                sources[source] = metrics
+            } while literal(",")
+        }
+        guard literal(#"},"categories":"#), let categories = categoryCounts(), literal(#","by_month":{"#) else { return nil }
+        var byMonth: [String: [Category: UInt64]] = [:]
+        if !peek("}") {
+            repeat {
+                guard let month = string(), literal(":"), let values = categoryCounts() else { return nil }
+                byMonth[month] = values
+            } while literal(",")
+        }
+        guard literal("}") else { return nil }
+        var firstSeen: Timestamp?, lastSeen: Timestamp?
+        if literal(#","first_seen":"#) {
+            guard let text = string(), let time = try? Timestamp(parsing: text) else { return nil }
+            firstSeen = time
+        }
+        if literal(#","last_seen":"#) {
+            guard let text = string(), let time = try? Timestamp(parsing: text) else { return nil }
+            lastSeen = time
+        }
+        guard literal("}"), index == bytes.count else { return nil }
+        return WorkAggregate(work: work, sources: sources, categories: categories, byMonth: byMonth,
+                             firstSeen: firstSeen, lastSeen: lastSeen)
+    }
+
+    /// `{"viewed":1,...}`: unknown names are read and left out, zeros too (as the general reader does).
+    private mutating func categoryCounts() -> [Category: UInt64]? {
+        guard literal("{") else { return nil }
+        var result: [Category: UInt64] = [:]
+        if literal("}") { return result }
+        repeat {
+            guard let name = string(), literal(":"), let value = unsigned() else { return nil }
+            let category: Category? = switch name {
+            case "viewed": .viewed
+            case "saved": .saved
+            case "discussed": .discussed
+            case "cited": .cited
+            case "recommended": .recommended
+            default: nil
+            }
+            if let category, value > 0 { result[category] = value }
+        } while literal(",")
+        return literal("}") ? result : nil
+    }
+
+    /// `{"name":123,...}`.
+    private mutating func counts() -> [String: UInt64]? {
+        guard literal("{") else { return nil }
+        var result: [String: UInt64] = [:]
+        if literal("}") { return result }
+        repeat {
+            guard let name = string(), literal(":"), let value = unsigned() else { return nil }
+            result[name] = value
+        } while literal(",")
+        return literal("}") ? result : nil
+    }
+
+    private mutating func string() -> String? {
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { return nil }
+        let start = index + 1
+        var end = start
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "\"") else { return nil }
+        index = end + 1
+        let text = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        // ASCII (nearly every DOI, source and metric) needs no validation; anything else must be valid UTF-8.
+        return text.allSatisfy { $0 < 0x80 } ? String(decoding: text, as: UTF8.self) : String(validating: text, as: UTF8.self)
+    }
+
+    /// A non-negative integer that fits an Int64, as the general parser accepts.
+    private mutating func unsigned() -> UInt64? {
+        var value: UInt64 = 0
+        let start = index
+        while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) {
+            let (times, overflow) = value.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            value = times + UInt64(bytes[index] - UInt8(ascii: "0"))
+            index += 1
+        }
+        guard index > start, index - start == 1 || bytes[start] != UInt8(ascii: "0"), value <= UInt64(Int64.max) else { return nil }
+        return value
+    }
+
+    private func peek(_ byte: Unicode.Scalar) -> Bool { index < bytes.count && bytes[index] == UInt8(ascii: byte) }
+
+    private mutating func literal(_ text: StaticString) -> Bool {
+        let count = text.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        for offset in 0..<count where bytes[index + offset] != text.utf8Start[offset] { return false }
+        index += count
+        return true
     }
 }
 

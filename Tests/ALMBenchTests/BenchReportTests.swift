@@ -70,7 +70,7 @@ struct BenchReportTests {
         let run = try await ChildRun.run(["/bin/sh", "-c", "sleep 0.3; echo done; echo oops >&2; exit 3"], log: log)
         #expect(run.status == 3)
         #expect(run.output == "done\noops\n")
-        #expect(run.seconds >= 0.3 && run.seconds < 30)
+        #expect(run.seconds >= 0.3)
         #expect(throws: BenchError.self) { try run.checked("sh") }
         let killed = try await ChildRun.run(["/bin/sh", "-c", "kill -9 $$"], log: log)
         #expect(killed.status == 128 + 9)
