@@ -4,7 +4,7 @@ SHELL := /bin/bash
 # librdkafka built by scripts/setup-librdkafka (Debian 12's is too old) is found through pkg-config.
 export PKG_CONFIG_PATH := $(CURDIR)/.deps/librdkafka/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
-.PHONY: setup build test demo bench clean
+.PHONY: setup build test demo bench bench-micro clean
 
 setup:
 	@scripts/setup
@@ -25,6 +25,11 @@ demo: build
 bench: setup
 	swift build -c release --product alm
 	.build/release/alm bench --log-level warning $(BENCH_FLAGS)
+
+# Per-record costs of the hot paths (decode+validate, DOI normalisation, applying to state), with
+# allocations, by ordo-one/benchmark on a release build.
+bench-micro: setup
+	swift package --disable-sandbox benchmark --target ALMHotPaths
 
 clean:
 	rm -rf .build run

@@ -32,6 +32,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.3.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.2.0"),
+        // Micro benchmarks only (Benchmarks/). Its default RuntimeInterposer trait needs a package this
+        // machine does not carry; the malloc counts need only MallocInterposer.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
     ],
     targets: [
         .systemLibrary(
@@ -88,7 +91,7 @@ let package = Package(
         // alm bench: the raw consume ceiling, child processes timed with their peak RSS, the report.
         .target(
             name: "ALMBench",
-            dependencies: ["ALMWorkload", "Kafka", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["ALMWorkload", "Kafka", "DevBroker", .product(name: "Logging", package: "swift-log")]
         ),
         // Configuration, topics.yaml, and the operations the command line runs.
         .target(
@@ -116,6 +119,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // Micro benchmarks of the processor's hot paths (ordo-one/benchmark): make bench-micro.
+        .executableTarget(
+            name: "ALMHotPaths",
+            dependencies: ["ALMCore", "ALMAggregation", "ALMWorkload", .product(name: "Benchmark", package: "benchmark")],
+            path: "Benchmarks/ALMHotPaths",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         // Helpers of the integration test targets (scratch directories, a dev broker with the topics).
         .target(

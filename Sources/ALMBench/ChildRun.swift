@@ -1,3 +1,4 @@
+import DevBroker
 import Foundation
 
 /// A command run as a child process, timed from spawn to exit. (Its memory it reports itself: `wait4`'s
@@ -9,21 +10,9 @@ public struct ChildRun: Sendable {
 
     /// Runs `arguments` (the first is the executable's path) with standard output and error in `log`.
     public static func run(_ arguments: [String], log: URL) async throws -> ChildRun {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log.path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var pid: pid_t = 0
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
         let started = ContinuousClock.now
-        let result = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
-        guard result == 0 else { throw BenchError("cannot start \(arguments[0]): \(String(cString: strerror(result)))") }
-
-        // wait4 blocks: on a thread of its own, never on one of the concurrency pool's.
-        let child = pid
+        let child = try ChildProcess.spawn(arguments, output: log, append: false)
+        // waitpid blocks: on a thread of its own, never on one of the concurrency pool's.
         let status = await withCheckedContinuation { (continuation: CheckedContinuation<Int32, Never>) in
             Thread.detachNewThread {
                 var status: Int32 = 0

@@ -26,7 +26,7 @@ public struct DevBroker: Sendable {
         let url = "tcp://127.0.0.1:\(port)"
         let arguments = [tansu.path, "broker", "--listener-url", url, "--advertised-listener-url", url,
                          "--storage-engine", "memory://tansu/"]
-        let pid = try spawn(arguments, output: logFile, newSession: detached)
+        let pid = try ChildProcess.spawn(arguments, output: logFile, append: true, newSession: detached)
         let broker = DevBroker(port: port, pid: pid, logFile: logFile)
         let deadline = ContinuousClock.now + readyTimeout
         while !canConnect(port: port) {
@@ -119,39 +119,12 @@ public struct DevBroker: Sendable {
         return address
     }
 
-    private static func spawn(_ arguments: [String], output: URL, newSession: Bool) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        if newSession { posix_spawnattr_setflags(&attributes, posixSpawnSetsid) }
-
-        var pid: pid_t = 0
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
-        guard result == 0 else {
-            throw DevBrokerError("cannot start \(arguments[0]): \(String(cString: strerror(result)))")
-        }
-        return pid
-    }
-
     static func tail(of file: URL, lines: Int = 15) -> String {
         guard let text = try? String(contentsOf: file, encoding: .utf8) else { return "(no log at \(file.path))" }
         return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
     }
 }
 
-#if canImport(Glibc)
-private let posixSpawnSetsid: Int16 = 0x80  // glibc's POSIX_SPAWN_SETSID, which Swift cannot see without _GNU_SOURCE
-#else
-private let posixSpawnSetsid: Int16 = Int16(POSIX_SPAWN_SETSID)
-#endif
 
 public struct DevBrokerError: Error, CustomStringConvertible, Sendable {
     public let description: String
