@@ -140,7 +140,7 @@ let package = Package(
             name: "ALMCollectorsTests",
             dependencies: ["ALMCollectors", "ALMCore", .product(name: "Yams", package: "Yams")]
         ),
-        .testTarget(name: "ALMBenchTests", dependencies: ["ALMBench"]),
+        .testTarget(name: "ALMBenchTests", dependencies: ["ALMBench", "ALMWorkload", "ALMTestSupport", "Kafka"]),
         .testTarget(name: "ALMWorkloadTests", dependencies: ["ALMWorkload", "ALMCore"]),
         .testTarget(
             name: "ALMProcessorTests",

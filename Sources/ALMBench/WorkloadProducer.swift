@@ -1,32 +1,62 @@
 import ALMWorkload
+import Foundation
 import Kafka
+import Synchronization
 
-/// Produces a generated workload to its raw topics (`alm generate` and `alm bench`).
+/// Produces a generated workload to its raw topics (`alm generate` and `alm bench`), streaming: a few
+/// batches are generated ahead of the producer, never the whole workload (5 M records would be ~5 GB).
 public enum WorkloadProducer {
     public struct Summary: Sendable {
         public var produced = 0
         public var malformed = 0
     }
 
-    /// Every record's topic must be one of `declared`; nothing is produced otherwise.
+    /// Every topic the workload uses must be one of `declared`; nothing is produced otherwise.
     public static func produce(_ spec: WorkloadSpec, declared: Set<String>, producer: KafkaProducer,
-                               batchSize: Int = 10_000) async throws -> Summary {
-        var records: [ProducerRecord] = []
-        records.reserveCapacity(spec.records)
-        var summary = Summary()
-        try Workload(spec).generate { record in
-            guard declared.contains(record.topic) else {
-                throw BenchError("the workload uses \(record.topic), which topics.yaml does not declare")
-            }
-            if record.isMalformed { summary.malformed += 1 }
-            records.append(ProducerRecord(topic: record.topic, key: record.key, value: record.value))
+                               batchSize: Int = 10_000, batchesAhead: Int = 4) async throws -> Summary {
+        let missing = Workload.sources.map { "alm.raw." + $0 }.filter { !declared.contains($0) }
+        if let first = missing.first {
+            throw BenchError("the workload uses \(first), which topics.yaml does not declare")
         }
-        var start = 0
-        while start < records.count {
-            let end = min(start + batchSize, records.count)
-            try await producer.sendAll(Array(records[start..<end]))
-            summary.produced += end - start
-            start = end
+        let (batches, continuation) = AsyncThrowingStream<(records: [ProducerRecord], malformed: Int), any Error>.makeStream()
+        let room = DispatchSemaphore(value: batchesAhead)
+        let abandoned = Atomic<Bool>(false)
+        // The generator calls back synchronously: it runs on a thread of its own and waits there for room.
+        Thread.detachNewThread {
+            var batch: [ProducerRecord] = [], malformed = 0
+            batch.reserveCapacity(batchSize)
+            func hand(_ records: [ProducerRecord], _ malformed: Int) throws {
+                room.wait()
+                if abandoned.load(ordering: .acquiring) { throw CancellationError() }
+                continuation.yield((records, malformed))
+            }
+            do {
+                try Workload(spec).generate { record in
+                    if record.isMalformed { malformed += 1 }
+                    batch.append(ProducerRecord(topic: record.topic, key: record.key, value: record.value))
+                    if batch.count == batchSize {
+                        try hand(batch, malformed)
+                        batch.removeAll(keepingCapacity: true)
+                        malformed = 0
+                    }
+                }
+                if !batch.isEmpty { try hand(batch, malformed) }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        defer {
+            // On an error here, free the generator if it waits for room.
+            abandoned.store(true, ordering: .releasing)
+            for _ in 0...batchesAhead { room.signal() }
+        }
+        var summary = Summary()
+        for try await batch in batches {
+            try await producer.sendAll(batch.records)
+            room.signal()
+            summary.produced += batch.records.count
+            summary.malformed += batch.malformed
         }
         return summary
     }
