@@ -90,7 +90,7 @@ public struct BenchReport: Codable, Sendable {
     }
 
     /// The human table: one row per size, then how cost grows between sizes, then the targets judged
-    /// on the largest size.
+    /// at 1 M records (or the largest size).
     public func table() -> String {
         var rows = [["records", "works", "raw rec/s", "process rec/s", "ratio", "peak RSS", "state B/rec", "snapshot s",
                      "replay/live"]]
@@ -109,10 +109,11 @@ public struct BenchReport: Codable, Sendable {
                            Double(larger.works) / Double(smaller.works), larger.processSeconds / smaller.processSeconds,
                            Double(larger.processPeakRSSBytes) / Double(smaller.processPeakRSSBytes))
         }
-        if let largest = measurements.max(by: { $0.records < $1.records }) {
-            text += "\n\ntargets at \(largest.records) records, \(largest.works) works:\n"
+        // The targets are stated for 1 M records; without that size, the largest stands in.
+        if let judged = measurements.first(where: { $0.records == 1_000_000 }) ?? measurements.max(by: { $0.records < $1.records }) {
+            text += "\n\ntargets at \(judged.records) records, \(judged.works) works:\n"
             text += Self.render([["target", "measured", "met"]]
-                + BenchTarget.evaluate(largest).map { [$0.name, $0.measured, $0.met ? "yes" : "no"] })
+                + BenchTarget.evaluate(judged).map { [$0.name, $0.measured, $0.met ? "yes" : "no"] })
         }
         return text
     }

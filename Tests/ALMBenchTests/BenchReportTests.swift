@@ -33,19 +33,21 @@ struct BenchReportTests {
         #expect(missed[1].measured == "513 MiB")
     }
 
-    @Test("the table has a row per size, the growth between sizes, and the targets of the largest")
+    @Test("the table has a row per size, the growth between sizes, and the targets judged at 1 M records")
     func table() throws {
         let small = Self.measurement(records: 100_000, rawSeconds: 1, processSeconds: 1.1, rssMiB: 100)
         let large = Self.measurement(records: 1_000_000, rawSeconds: 10, processSeconds: 22, rssMiB: 300)
-        let report = BenchReport(date: "2026-11-30T00:00:00Z", machine: "test", command: "alm bench", measurements: [small, large])
+        let huge = Self.measurement(records: 5_000_000, rawSeconds: 20, processSeconds: 200, rssMiB: 2000)
+        let report = BenchReport(date: "2026-11-30T00:00:00Z", machine: "test", command: "alm bench", measurements: [small, large, huge])
         let lines = report.table().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines[0].hasPrefix("records"))
         #expect(lines[1].hasPrefix("100000 ") && lines[1].contains("90909"))
         #expect(lines[2].hasPrefix("1000000") && lines[2].contains("0.45"))
-        #expect(lines[3] == "100000 → 1000000 records (10.0× records, 10.0× works): process time 20.00×, peak RSS 3.00×")
-        #expect(lines.contains { $0.hasPrefix("processor ≥ 80 % of the raw consume rate") && $0.hasSuffix("no") })
+        #expect(lines[4] == "100000 → 1000000 records (10.0× records, 10.0× works): process time 20.00×, peak RSS 3.00×")
+        #expect(lines.contains("targets at 1000000 records, 100000 works:"), "the targets are judged at 1 M records")
+        #expect(lines.contains { $0.hasPrefix("processor ≥ 80 % of the raw consume rate") && $0.hasSuffix("0.45×   no") })
         let decoded = try JSONDecoder().decode(BenchReport.self, from: report.json())
-        #expect(decoded.measurements == [small, large])
+        #expect(decoded.measurements == [small, large, huge])
     }
 
     @Test("the summary lines of alm process and alm snapshot are read back")
