@@ -64,23 +64,18 @@ private struct CanonicalAggregateLine {
     init(bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
     mutating func parse() -> WorkAggregate? {
-        guard literal(#"{"work":"#), let work = string(), literal(#","sources":{"#) else { return nil }
-        var sources: [String: [String: UInt64]] = [:]
-        if !peek("}") {
-            repeat {
-                guard let source = string(), literal(":"), let metrics = counts() else { return nil }
-                sources[source] = metrics
-            } while literal(",")
-        }
-        guard literal(#"},"categories":"#), let categories = categoryCounts(), literal(#","by_month":{"#) else { return nil }
-        var byMonth: [String: [Category: UInt64]] = [:]
-        if !peek("}") {
-            repeat {
-                guard let month = string(), literal(":"), let values = categoryCounts() else { return nil }
-                byMonth[month] = values
-            } while literal(",")
-        }
-        guard literal("}") else { return nil }
+        var sources: [String: [String: UInt64]] = [:], byMonth: [String: [Category: UInt64]] = [:]
+        guard literal(#"{"work":"#), let work = string(), literal(#","sources":"#),
+              object({ reader, source in
+                  sources[source] = reader.counts()
+                  return sources[source] != nil
+              }),
+              literal(#","categories":"#), let categories = categoryCounts(), literal(#","by_month":"#),
+              object({ reader, month in
+                  byMonth[month] = reader.categoryCounts()
+                  return byMonth[month] != nil
+              })
+        else { return nil }
         var firstSeen: Timestamp?, lastSeen: Timestamp?
         if literal(#","first_seen":"#) {
             guard let text = string(), let time = try? Timestamp(parsing: text) else { return nil }
@@ -95,13 +90,21 @@ private struct CanonicalAggregateLine {
                              firstSeen: firstSeen, lastSeen: lastSeen)
     }
 
+    /// `{"name":value,...}`: `member` reads the value after each name; false ends the reading.
+    private mutating func object(_ member: (inout CanonicalAggregateLine, String) -> Bool) -> Bool {
+        guard literal("{") else { return false }
+        if literal("}") { return true }
+        repeat {
+            guard let name = string(), literal(":"), member(&self, name) else { return false }
+        } while literal(",")
+        return literal("}")
+    }
+
     /// `{"viewed":1,...}`: unknown names are read and left out, zeros too (as the general reader does).
     private mutating func categoryCounts() -> [Category: UInt64]? {
-        guard literal("{") else { return nil }
         var result: [Category: UInt64] = [:]
-        if literal("}") { return result }
-        repeat {
-            guard let name = string(), literal(":"), let value = unsigned() else { return nil }
+        let read = object { reader, name in
+            guard let value = reader.unsigned() else { return false }
             let category: Category? = switch name {
             case "viewed": .viewed
             case "saved": .saved
@@ -111,20 +114,19 @@ private struct CanonicalAggregateLine {
             default: nil
             }
             if let category, value > 0 { result[category] = value }
-        } while literal(",")
-        return literal("}") ? result : nil
+            return true
+        }
+        return read ? result : nil
     }
 
     /// `{"name":123,...}`.
     private mutating func counts() -> [String: UInt64]? {
-        guard literal("{") else { return nil }
         var result: [String: UInt64] = [:]
-        if literal("}") { return result }
-        repeat {
-            guard let name = string(), literal(":"), let value = unsigned() else { return nil }
-            result[name] = value
-        } while literal(",")
-        return literal("}") ? result : nil
+        let read = object { reader, name in
+            result[name] = reader.unsigned()
+            return result[name] != nil
+        }
+        return read ? result : nil
     }
 
     private mutating func string() -> String? {

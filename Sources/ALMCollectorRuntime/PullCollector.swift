@@ -101,22 +101,20 @@ public final class PullCollector: Sendable {
         var summary = PullCollectorSummary()
         let started = ContinuousClock.now
         var lastWaitReport = started
-        var joined = false
         do {
             while !shouldStop() {
                 let batch = try await consumer.poll(maxRecords: 5000, timeout: .milliseconds(200))
-                let (revoked, owned, reloading, settled, hasJoined) = ownership.withLock { state in
+                let (revoked, owned, reloading, settled, joined) = ownership.withLock { state in
                     defer { state.revoked.removeAll() }
                     state.reloading.subtract(batch.endOfPartition.filter { $0.topic == settings.worksTopic }.map(\.partition))
                     let settled = state.joined && state.reloading.isEmpty
                         && ContinuousClock.now - state.changedAt >= .milliseconds(Int64(settings.settleSeconds * 1000))
                     return (state.revoked, state.partitions, state.reloading, settled, state.joined)
                 }
-                if !hasJoined, settings.once, ContinuousClock.now - started >= .milliseconds(Int64(settings.joinTimeoutSeconds * 1000)) {
+                if !joined, settings.once, ContinuousClock.now - started >= .milliseconds(Int64(settings.joinTimeoutSeconds * 1000)) {
                     throw CollectorRuntimeError("\(source): group \(kafka["group.id"] ?? "") gave this instance no share of "
                         + "\(settings.worksTopic) within \(Int(settings.joinTimeoutSeconds)) s; is the broker reachable?")
                 }
-                joined = hasJoined
                 for error in batch.errors { logger.warning("\(source): \(settings.worksTopic): \(error)") }
                 if settled {
                     lastWaitReport = ContinuousClock.now

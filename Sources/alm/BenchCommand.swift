@@ -69,9 +69,8 @@ struct BenchCommand: AsyncParsableCommand {
                 try await producer.close()
                 print("produced \(produced.produced) records (\(produced.malformed) malformed)")
 
-                var consumerSettings = ProcessorSettings.consumerDefaults.merging(kafka)
-                consumerSettings["bootstrap.servers"] = broker.bootstrapServers
-                let raw = try await RawConsume.count(topics: declarations.rawTopics.map(\.name), kafka: consumerSettings,
+                let raw = try await RawConsume.count(topics: declarations.rawTopics.map(\.name),
+                                                     kafka: ProcessorSettings.consumerDefaults.merging(kafka),
                                                      maxRecords: configuration.processor.batchRecords, logger: logger)
                 print(String(format: "raw consume: %d records in %.2f s", raw.records, raw.seconds))
                 guard raw.records == size.records else {
