@@ -13,6 +13,7 @@ build: setup
 	swift build --product alm
 
 test: setup
+	@echo "browser: $$(scripts/setup-browser)"
 	swift build --build-tests
 	swift build --product alm
 	swift test --skip-build

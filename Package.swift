@@ -32,6 +32,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/hummingbird-project/swift-websocket", from: "1.3.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.2.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         // Micro benchmarks only (Benchmarks/). Its default RuntimeInterposer trait needs a package this
         // machine does not carry; the malloc counts need only MallocInterposer.
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.0", traits: ["MallocInterposer"]),
@@ -84,6 +86,24 @@ let package = Package(
                 .product(name: "WSClient", package: "swift-websocket"),
             ]
         ),
+        // The read side's pure half: attention score, badge and chart SVG, dashboard HTML (no I/O).
+        .target(name: "ALMPresentation", dependencies: ["ALMAggregation", "ALMCore"]),
+        // alm serve: the HTTP API, badge and dashboard over the latest snapshot and alm.metrics (Hummingbird 2).
+        .target(
+            name: "ALMServe",
+            dependencies: [
+                "ALMPresentation", "ALMAggregation", "ALMCore", "ALMSnapshot", "ALMState", "ALMProcessor", "ALMRuntime",
+                "Kafka",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // A seeded, realistic workload of raw records (demo, tests, benchmark).
         .target(name: "ALMWorkload", dependencies: ["ALMCore"]),
         // Starts and stops the development broker (Tansu) as a child process.
@@ -115,7 +135,7 @@ let package = Package(
             name: "alm",
             dependencies: [
                 "ALMRuntime", "ALMCore", "Kafka", "DevBroker", "ALMProcessor", "ALMWorkload", "ALMSnapshot", "ALMCollectors",
-                "ALMCollectorRuntime", "ALMBench",
+                "ALMCollectorRuntime", "ALMBench", "ALMServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -145,6 +165,19 @@ let package = Package(
         .testTarget(
             name: "ALMProcessorTests",
             dependencies: ["ALMProcessor", "ALMWorkload", "ALMSnapshot", "ALMState", "ALMRuntime", "Kafka", "DevBroker", "ALMTestSupport"]
+        ),
+        .testTarget(name: "ALMPresentationTests", dependencies: ["ALMPresentation", "ALMAggregation", "ALMCore"]),
+        // The HTTP API through Hummingbird's test client and a live server against the dev broker.
+        .testTarget(
+            name: "ALMServeTests",
+            dependencies: [
+                "ALMServe", "ALMPresentation", "ALMAggregation", "ALMCore", "ALMSnapshot", "ALMProcessor", "ALMRuntime",
+                "ALMWorkload", "Kafka", "DevBroker", "ALMTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
         ),
         .testTarget(name: "ALMSnapshotTests", dependencies: ["ALMSnapshot", "ALMAggregation", "ALMCore"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka", "DevBroker"]),

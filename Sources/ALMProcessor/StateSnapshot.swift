@@ -1,4 +1,5 @@
 import ALMAggregation
+import ALMSnapshot
 import ALMState
 import Foundation
 
@@ -26,6 +27,13 @@ public struct StateSnapshot: Sendable {
             }
         }
         return snapshot
+    }
+
+    /// Collects the state directory and writes it as a snapshot (safe while a processor writes).
+    public static func write(from stateDirectory: URL, with writer: SnapshotWriter, asOf: String? = nil) throws
+        -> (directory: URL, manifest: SnapshotManifest) {
+        let snapshot = try collect(stateDirectory: stateDirectory)
+        return try writer.write(snapshot.works, inputOffsets: snapshot.inputOffsets, recordCounts: snapshot.counters, asOf: asOf)
     }
 }
 

@@ -147,8 +147,7 @@ struct ReplayCommand: AsyncParsableCommand {
 }
 
 func writeSnapshot(from stateDirectory: URL, with writer: SnapshotWriter, asOf: String? = nil) throws -> (URL, SnapshotManifest) {
-    let snapshot = try StateSnapshot.collect(stateDirectory: stateDirectory)
-    let result = try writer.write(snapshot.works, inputOffsets: snapshot.inputOffsets, recordCounts: snapshot.counters, asOf: asOf)
+    let result = try StateSnapshot.write(from: stateDirectory, with: writer, asOf: asOf)
     return (result.directory, result.manifest)
 }
 

@@ -24,17 +24,6 @@ extension ALMConfiguration {
 extension DevBroker {
     var kafka: KafkaConfiguration { KafkaConfiguration(["bootstrap.servers": bootstrapServers]) }
 
-    /// Produces the records in batches; returns how many.
-    @discardableResult
-    func produce(_ records: [ProducerRecord]) async throws -> Int {
-        let producer = try KafkaProducer(configuration: kafka, logger: testLogger)
-        for start in stride(from: 0, to: records.count, by: 10_000) {
-            try await producer.sendAll(Array(records[start..<min(start + 10_000, records.count)]))
-        }
-        try await producer.close()
-        return records.count
-    }
-
     func produce(_ workload: WorkloadSpec) async throws -> [WorkloadRecord] {
         let records = Workload(workload).all()
         try await produce(records.map { ProducerRecord(topic: $0.topic, key: $0.key, value: $0.value) })
@@ -81,25 +70,3 @@ extension DevBroker {
     func expectedText() async throws -> String { try await expected().text }
 }
 
-/// The `alm` binary `make test` builds before running the tests.
-let almBinary = projectRoot.appendingPathComponent(".build/debug/alm")
-
-extension DevBroker {
-    /// `alm <arguments>` against this broker, from the project root.
-    func almProcess(_ arguments: [String], group: String = "alm-cli-test") -> Process {
-        let process = Process()
-        process.executableURL = almBinary
-        process.currentDirectoryURL = projectRoot
-        process.arguments = arguments + [
-            "--topics", projectRoot.appendingPathComponent("topics.yaml").path, "--log-level", "error",
-            "-X", "bootstrap.servers=\(bootstrapServers)", "-X", "group.id=\(group)",
-            "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
-        ]
-        return process
-    }
-
-    /// Runs `alm <arguments>` to the end: its exit status and standard output.
-    func alm(_ arguments: [String], group: String = "alm-cli-test") async throws -> (status: Int32, output: String) {
-        try await almProcess(arguments, group: group).runCollectingOutput()
-    }
-}

@@ -173,6 +173,39 @@ struct ConfigurationTests {
         #expect { try ALMConfiguration.parse(yaml: yaml) } throws: { ($0 as? ConfigurationError)?.description.contains(expected) == true }
     }
 
+    @Test("serve keys are read; the admin key is only ever a digest")
+    func serve() throws {
+        let configuration = try ALMConfiguration.parse(yaml: """
+            serve:
+              host: 0.0.0.0
+              port: 9000
+              admin_key_sha256: 9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08
+              rate_limit_per_minute: 0
+              cors_origins: ["*"]
+              attention:
+                weights: {news: 10, social: 0.5}
+                source_types: {hypothesis: peer_review}
+            """)
+        #expect(configuration.serve.host == "0.0.0.0" && configuration.serve.port == 9000)
+        #expect(configuration.serve.adminKeySHA256 == "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08")
+        #expect(configuration.serve.rateLimitPerMinute == 0 && configuration.serve.corsOrigins == ["*"])
+        #expect(configuration.serve.attentionWeights == ["news": 10, "social": 0.5])
+        #expect(configuration.serve.attentionSourceTypes == ["hypothesis": "peer_review"])
+        #expect(ALMConfiguration().serve.port == 8080 && ALMConfiguration().serve.adminKeySHA256 == nil)
+    }
+
+    @Test("a bad serve value names its key", arguments: [
+        ("serve:\n  port: 70000", "serve.port"),
+        ("serve:\n  admin_key_sha256: secret", "serve.admin_key_sha256"),
+        ("serve:\n  rate_limit_per_minute: -1", "serve.rate_limit_per_minute"),
+        ("serve:\n  attention:\n    weights: {news: -1}", "serve.attention.weights.news"),
+        ("serve:\n  attention:\n    colours: {}", "serve.attention.colours"),
+        ("serve:\n  tls: true", "serve.tls: unknown key"),
+    ])
+    func invalidServe(yaml: String, expected: String) {
+        #expect { try ALMConfiguration.parse(yaml: yaml) } throws: { ($0 as? ConfigurationError)?.description.contains(expected) == true }
+    }
+
     @Test("-X needs key=value")
     func badAssignment() {
         #expect(throws: ConfigurationError.self) { try ALMConfiguration().overriding(kafkaAssignments: ["novalue"]) }

@@ -64,6 +64,42 @@ extension DevBroker {
     }
 }
 
+extension DevBroker {
+    /// Produces the records in batches; returns how many.
+    @discardableResult
+    public func produce(_ records: [ProducerRecord]) async throws -> Int {
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": bootstrapServers]), logger: testLogger)
+        for start in stride(from: 0, to: records.count, by: 10_000) {
+            try await producer.sendAll(Array(records[start..<min(start + 10_000, records.count)]))
+        }
+        try await producer.close()
+        return records.count
+    }
+}
+
+/// The `alm` binary `make test` builds before running the tests.
+public let almBinary = projectRoot.appendingPathComponent(".build/debug/alm")
+
+extension DevBroker {
+    /// `alm <arguments>` against this broker, from the project root.
+    public func almProcess(_ arguments: [String], group: String = "alm-cli-test") -> Process {
+        let process = Process()
+        process.executableURL = almBinary
+        process.currentDirectoryURL = projectRoot
+        process.arguments = arguments + [
+            "--topics", projectRoot.appendingPathComponent("topics.yaml").path, "--log-level", "error",
+            "-X", "bootstrap.servers=\(bootstrapServers)", "-X", "group.id=\(group)",
+            "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500",
+        ]
+        return process
+    }
+
+    /// Runs `alm <arguments>` to the end: its exit status and standard output.
+    public func alm(_ arguments: [String], group: String = "alm-cli-test") async throws -> (status: Int32, output: String) {
+        try await almProcess(arguments, group: group).runCollectingOutput()
+    }
+}
+
 extension Process {
     /// Waits for the process to end without holding a thread of the concurrency pool (on 2 cores it has
     /// 2: a test blocked in `waitUntilExit` can starve the local server its child is talking to).

@@ -12,6 +12,22 @@ public struct ALMConfiguration: Sendable, Equatable {
     public var processor = ProcessorOptions()
     public var snapshots = SnapshotOptions()
     public var collectors = CollectorOptions()
+    public var serve = ServeOptions()
+
+    /// `alm serve`: the HTTP read side.
+    public struct ServeOptions: Sendable, Equatable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        /// Hex SHA-256 of the admin API key; nil disables the admin endpoints (every call is 401).
+        public var adminKeySHA256: String?
+        /// Requests per minute per client address on the public endpoints; 0 turns the limit off.
+        public var rateLimitPerMinute = 600
+        /// Origins allowed by CORS; `*` allows any. Empty: no CORS headers.
+        public var corsOrigins: [String] = []
+        /// Attention score: weight per source type, and source (or `source/metric`) → type.
+        public var attentionWeights: [String: Double] = [:]
+        public var attentionSourceTypes: [String: String] = [:]
+    }
 
     public struct CollectorOptions: Sendable, Equatable {
         /// Sent with every request; name a contact (APIs such as Crossref's give polite clients priority).
@@ -72,7 +88,7 @@ public struct ALMConfiguration: Sendable, Equatable {
         "/etc/alm/counter-robots/COUNTER_Robots_list.json",
     ]
 
-    static let knownKeys: Set<String> = ["kafka", "topics_file", "processor", "snapshots", "collectors"]
+    static let knownKeys: Set<String> = ["kafka", "topics_file", "processor", "snapshots", "collectors", "serve"]
 
     /// Reads a YAML configuration file.
     public static func load(file: URL) throws(ConfigurationError) -> ALMConfiguration {
@@ -136,6 +152,8 @@ public struct ALMConfiguration: Sendable, Equatable {
                 }
             case "collectors":
                 configuration.collectors = try parseCollectors(value, at: "\(origin): collectors")
+            case "serve":
+                configuration.serve = try parseServe(value, at: "\(origin): serve")
             default:
                 throw ConfigurationError("\(origin): unknown key \"\(key)\" (known: \(knownKeys.sorted().joined(separator: ", ")))")
             }
@@ -215,6 +233,54 @@ public struct ALMConfiguration: Sendable, Equatable {
                 }
             }
             options.sources[name] = source
+        }
+        return options
+    }
+
+    private static func parseServe(_ node: Node, at path: String) throws(ConfigurationError) -> ServeOptions {
+        var options = ServeOptions()
+        for (key, value) in try YAMLDocument.mapping(node, at: path) {
+            let at = "\(path).\(key)"
+            switch key {
+            case "host": options.host = try YAMLDocument.scalar(value, at: at)
+            case "port":
+                options.port = try YAMLDocument.integer(value, at: at)
+                guard (0...65_535).contains(options.port) else { throw ConfigurationError("\(at): must lie in 0...65535") }
+            case "admin_key_sha256":
+                let hex = try YAMLDocument.scalar(value, at: at).lowercased()
+                guard hex.count == 64, hex.allSatisfy(\.isHexDigit) else {
+                    throw ConfigurationError("\(at): expected 64 hex digits (the SHA-256 of the key: `alm serve --hash-key`)")
+                }
+                options.adminKeySHA256 = hex
+            case "rate_limit_per_minute":
+                options.rateLimitPerMinute = try YAMLDocument.integer(value, at: at)
+                guard options.rateLimitPerMinute >= 0 else { throw ConfigurationError("\(at): must be 0 (off) or more") }
+            case "cors_origins":
+                guard let items = value.sequence else { throw ConfigurationError("\(at): expected a list") }
+                options.corsOrigins = try items.enumerated().map { index, item throws(ConfigurationError) in
+                    try YAMLDocument.scalar(item, at: "\(at)[\(index)]")
+                }
+            case "attention":
+                for (name, section) in try YAMLDocument.mapping(value, at: at) {
+                    switch name {
+                    case "weights":
+                        for (type, weight) in try YAMLDocument.mapping(section, at: "\(at).weights") {
+                            let text = try YAMLDocument.scalar(weight, at: "\(at).weights.\(type)")
+                            guard let number = Double(text), number.isFinite, number >= 0 else {
+                                throw ConfigurationError("\(at).weights.\(type): expected a number of 0 or more, got \"\(text)\"")
+                            }
+                            options.attentionWeights[type] = number
+                        }
+                    case "source_types":
+                        for (source, type) in try YAMLDocument.mapping(section, at: "\(at).source_types") {
+                            options.attentionSourceTypes[source] = try YAMLDocument.scalar(type, at: "\(at).source_types.\(source)")
+                        }
+                    default: throw ConfigurationError("\(at).\(name): unknown key (known: source_types, weights)")
+                    }
+                }
+            default:
+                throw ConfigurationError("\(at): unknown key (known: admin_key_sha256, attention, cors_origins, host, port, rate_limit_per_minute)")
+            }
         }
         return options
     }

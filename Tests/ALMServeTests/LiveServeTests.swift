@@ -1,0 +1,128 @@
+import ALMTestSupport
+import ALMWorkload
+import AsyncHTTPClient
+import DevBroker
+import Foundation
+import Kafka
+import Testing
+
+/// `alm serve` and `alm process` as separate processes against the dev broker, as an operator runs them.
+@Suite("alm serve live against the dev broker", .serialized, .timeLimit(.minutes(5)))
+struct LiveServeTests {
+    @Test("a new event processed by alm process changes the API answer within 2 s; SIGTERM stops the server cleanly",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: almBinary.path), "needs .build/debug/alm (make test builds it)"))
+    func followsMetrics() async throws {
+        try await withPipelineBroker { broker in
+            try await withTemporaryDirectory { dir in
+                let workload = Workload(WorkloadSpec(records: 3_000, works: 200, seed: 5)).all()
+                try await broker.produce(workload.map { ProducerRecord(topic: $0.topic, key: $0.key, value: $0.value) })
+                let work = String(decoding: workload.first { $0.topic == "alm.raw.wikipedia" }!.key, as: UTF8.self)
+
+                let directories = ["--state-dir", dir.appendingPathComponent("state").path,
+                                   "--snapshot-dir", dir.appendingPathComponent("snapshots").path]
+                let processor = broker.almProcess(["process"] + directories, group: "alm-live-test")
+                processor.standardOutput = FileHandle.nullDevice
+                try processor.run()
+                defer { if processor.isRunning { processor.terminate() } }
+
+                let server = try ServerProcess(broker: broker, arguments: ["serve", "--port", "0"] + directories)
+                defer { server.stop() }
+                let client = HTTPClient.shared
+                let api = try await server.baseURL()
+
+                // The processor has joined and published the work, and the server followed it.
+                var before = try await references(of: work, at: api, client: client)
+                let deadline = ContinuousClock.now + .seconds(90)
+                while before == nil, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(200))
+                    before = try await references(of: work, at: api, client: client)
+                }
+                let initial = try #require(before, "the work never appeared in the API")
+
+                let event = #"{"schema_version":1,"kind":"event","id":"live-test-1","source":"wikipedia","work":"\#(work)","#
+                    + #""obj":"\#(work)","subj":"https://en.wikipedia.org/wiki/Live_test","metric":"references","value":1,"#
+                    + #""action":"add","occurred_at":"2026-11-30T09:00:00Z","observed_at":"2026-11-30T09:00:01Z"}"#
+                try await broker.produce([ProducerRecord(topic: "alm.raw.wikipedia", key: Array(work.utf8), value: Array(event.utf8))])
+                let produced = ContinuousClock.now
+                var after = initial
+                while after == initial, ContinuousClock.now - produced < .seconds(10) {
+                    try await Task.sleep(for: .milliseconds(25))
+                    after = try await references(of: work, at: api, client: client) ?? initial
+                }
+                let elapsed = ContinuousClock.now - produced
+                #expect(after == initial + 1, "wikipedia references of \(work)")
+                print("alm serve answered with the new event \(elapsed) after it was produced")
+                #expect(elapsed <= .seconds(2), "the API changed \(elapsed) after the event was produced")
+
+                let health = try await get(api + "/api/v1/sources", client: client)
+                let wikipedia = (health["sources"] as? [[String: Any]])?.first { $0["source"] as? String == "wikipedia" }
+                #expect((wikipedia?["records_seen"] as? Int ?? 0) == workload.filter { $0.topic == "alm.raw.wikipedia" }.count + 1)
+                #expect(wikipedia?["last_event_at"] as? String != nil)
+
+                #expect(server.stop() == 0, "alm serve exits 0 on SIGTERM")
+            }
+        }
+    }
+
+    private func references(of work: String, at api: String, client: HTTPClient) async throws -> Int? {
+        let body = try await get(api + "/api/v1/works/" + work, client: client)
+        guard body["found"] as? Bool == true else { return nil }
+        return (body["sources"] as? [String: [String: Int]])?["wikipedia"]?["references"] ?? 0
+    }
+}
+
+func get(_ url: String, client: HTTPClient) async throws -> [String: Any] {
+    let response = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+    let body = try await response.body.collect(upTo: 16 << 20)
+    return try json(body)
+}
+
+/// `alm serve` as a child process; its first line of output names the port it listens on.
+final class ServerProcess: @unchecked Sendable {  // used by one test at a time
+    let process: Process
+    let output: URL
+
+    /// Against the broker, or without Kafka (`--no-kafka` among the arguments) when `broker` is nil.
+    init(broker: DevBroker? = nil, arguments: [String]) throws {
+        output = FileManager.default.temporaryDirectory.appendingPathComponent("alm-serve-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: output.path, contents: nil)
+        if let broker {
+            process = broker.almProcess(arguments, group: "unused")
+        } else {
+            process = Process()
+            process.executableURL = almBinary
+            process.currentDirectoryURL = projectRoot
+            process.arguments = arguments + ["--log-level", "error"]
+        }
+        process.standardOutput = try FileHandle(forWritingTo: output)
+        try process.run()
+    }
+
+    func baseURL() async throws -> String {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "listening on ") {
+                let url = text[range.upperBound...].prefix { !$0.isWhitespace }
+                return String(url.hasSuffix("/") ? url.dropLast() : url)
+            }
+            guard process.isRunning else { throw FixtureError("alm serve ended: \(text)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw FixtureError("alm serve printed no address within 30 s")
+    }
+
+    /// SIGTERM, then the exit status (waits up to 20 s, then kills).
+    @discardableResult
+    func stop() -> Int32 {
+        if process.isRunning {
+            process.terminate()
+            let deadline = Date().addingTimeInterval(20)
+            while process.isRunning, Date() < deadline { usleep(20_000) }
+            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: output)
+        return process.terminationStatus
+    }
+}
