@@ -138,6 +138,7 @@ let package = Package(
                 "ALMCollectorRuntime", "ALMBench", "ALMServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // Micro benchmarks of the processor's hot paths (ordo-one/benchmark): make bench-micro.
@@ -172,8 +173,9 @@ let package = Package(
             name: "ALMServeTests",
             dependencies: [
                 "ALMServe", "ALMPresentation", "ALMAggregation", "ALMCore", "ALMSnapshot", "ALMProcessor", "ALMRuntime",
-                "ALMWorkload", "Kafka", "DevBroker", "ALMTestSupport",
+                "ALMWorkload", "ALMCollectorRuntime", "Kafka", "DevBroker", "ALMTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -5,6 +5,7 @@ import ALMRuntime
 import ArgumentParser
 import Foundation
 import Kafka
+import Metrics
 
 struct CollectCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -119,7 +120,10 @@ struct CollectCommand: AsyncParsableCommand {
             if let streamURL { settings.url = streamURL }
             settings.stopAtEnd = once
             settings.registry = registry
-            return report(try await JetstreamCollector(settings: settings, logger: logger).run { stop.requested })
+            return try await withStatusReports(configuration, declarations) { factory in
+                settings.metricsFactory = factory
+                report(try await JetstreamCollector(settings: settings, logger: logger).run { stop.requested })
+            }
         }
         var settings = StreamCollectorSettings.wikipediaLinks(kafka: configuration.kafka, declarations: declarations,
                                                               stateDirectory: URL(fileURLWithPath: stateDir))
@@ -127,7 +131,10 @@ struct CollectCommand: AsyncParsableCommand {
         settings.registry = registry
         if let agent = configuration.collectors.userAgent { settings.userAgent = agent }
         settings.stopAtEnd = once
-        report(try await StreamCollector(settings: settings, logger: logger).run { stop.requested })
+        try await withStatusReports(configuration, declarations) { factory in
+            settings.metricsFactory = factory
+            report(try await StreamCollector(settings: settings, logger: logger).run { stop.requested })
+        }
     }
 
     private func readLog(_ path: String) async throws {
@@ -138,12 +145,16 @@ struct CollectCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("warning: ALM_ACCESSLOG_SECRET is not set: session and id hashes are plain SHA-256 pseudonyms\n".utf8))
         }
         let name = logName ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let declarations = try file.load(configuration)
         var settings = LogFileCollectorSettings(path: path, parser: AccessLogParser(logName: name, secret: secret), kafka: configuration.kafka,
-                                                declarations: try file.load(configuration), stateDirectory: URL(fileURLWithPath: stateDir))
+                                                declarations: declarations, stateDirectory: URL(fileURLWithPath: stateDir))
         settings.follow = follow
         let stop = StopSignal()
         stop.install()
-        let summary = try await LogFileCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
+        let summary = try await withStatusReports(configuration, declarations) { factory in
+            settings.metricsFactory = factory
+            return try await LogFileCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
+        }
         print("accesslog: \(summary.bytesRead) bytes read, \(summary.events) usage events produced, "
               + "\(summary.malformedLines) lines not in combined format, \(summary.rotations) rotations")
     }
@@ -162,8 +173,9 @@ struct CollectCommand: AsyncParsableCommand {
         guard let first = sourceOptions?.firstMonth.flatMap(ReportMonth.init) else {
             throw ValidationError("collectors.\(source).first_month is not set (YYYY-MM)")
         }
+        let declarations = try file.load(configuration)
         var settings = ReportCollectorSettings(source: report, targets: targets, firstMonth: first, kafka: configuration.kafka,
-                                               declarations: try file.load(configuration), stateDirectory: URL(fileURLWithPath: stateDir))
+                                               declarations: declarations, stateDirectory: URL(fileURLWithPath: stateDir))
         settings.baseURL = baseURL ?? sourceOptions?.baseURL ?? report.defaultBaseURL
         if let months = sourceOptions?.restateMonths { settings.restateMonths = months }
         if let agent = configuration.collectors.userAgent { settings.fetch.userAgent = agent }
@@ -175,7 +187,10 @@ struct CollectCommand: AsyncParsableCommand {
             query.append(PullSource.encode(parameter, keepingSlash: false) + "=" + PullSource.encode(value, keepingSlash: false))
         }
         settings.secretQuery = query.isEmpty ? nil : query.joined(separator: "&")
-        let summary = try await ReportCollector(settings: settings, logger: options.makeLogger("alm.collect")).run()
+        let summary = try await withStatusReports(configuration, declarations) { factory in
+            settings.metricsFactory = factory
+            return try await ReportCollector(settings: settings, logger: options.makeLogger("alm.collect")).run()
+        }
         print("\(source): \(summary.reportsFetched) reports fetched, \(summary.events) events produced, \(summary.failures) failures")
     }
 
@@ -187,7 +202,8 @@ struct CollectCommand: AsyncParsableCommand {
         }
         if dryRun { throw ValidationError("--dry-run needs --replay FILE") }
         let configuration = try options.loadConfiguration()
-        var settings = PullCollectorSettings(source: pull, kafka: configuration.kafka, declarations: try file.load(configuration),
+        let declarations = try file.load(configuration)
+        var settings = PullCollectorSettings(source: pull, kafka: configuration.kafka, declarations: declarations,
                                              stateDirectory: URL(fileURLWithPath: stateDir))
         let sourceOptions = configuration.collectors.sources[source]
         settings.baseURL = baseURL ?? sourceOptions?.baseURL ?? pull.defaultBaseURL
@@ -208,8 +224,31 @@ struct CollectCommand: AsyncParsableCommand {
         }
         let stop = StopSignal()
         stop.install()
-        let summary = try await PullCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
+        let summary = try await withStatusReports(configuration, declarations) { factory in
+            settings.metricsFactory = factory
+            return try await PullCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
+        }
         print("\(source): \(summary.worksFetched) works fetched, \(summary.eventsProduced) events produced, "
               + "\(summary.failures) failures, \(summary.notApplicable) works the source cannot be asked about")
+    }
+
+    /// Runs a long-running collector with metrics that also feed this instance's reports to alm.status
+    /// (every 30 s and once at the end), when topics.yaml declares it.
+    private func withStatusReports<T>(_ configuration: ALMConfiguration, _ declarations: TopicDeclarations,
+                                      _ body: (MetricsFactory) async throws -> T) async throws -> T {
+        guard declarations[CollectorStatusPublisher.topic] != nil else { return try await body(MetricsSystem.factory) }
+        let logger = options.makeLogger("alm.collect")
+        let board = CollectorStatusBoard()
+        let producer = try KafkaProducer(configuration: configuration.kafka, logger: logger)
+        let publisher = CollectorStatusPublisher(source: source, board: board, producer: producer, logger: logger)
+        let reports = Task { await publisher.run() }
+        let result: Result<T, any Error>
+        do { result = .success(try await body(MultiplexMetricsHandler(factories: [MetricsSystem.factory, board]))) } catch {
+            result = .failure(error)
+        }
+        reports.cancel()
+        await reports.value
+        try? await producer.close()
+        return try result.get()
     }
 }

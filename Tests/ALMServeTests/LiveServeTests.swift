@@ -1,5 +1,6 @@
 import ALMTestSupport
 import ALMWorkload
+@testable import ALMCollectorRuntime
 import AsyncHTTPClient
 import DevBroker
 import Foundation
@@ -58,6 +59,22 @@ struct LiveServeTests {
                 let wikipedia = (health["sources"] as? [[String: Any]])?.first { $0["source"] as? String == "wikipedia" }
                 #expect((wikipedia?["records_seen"] as? Int ?? 0) == workload.filter { $0.topic == "alm.raw.wikipedia" }.count + 1)
                 #expect(wikipedia?["last_event_at"] as? String != nil)
+
+                // A collector instance reports its breaker open (as CollectCommand's publisher does).
+                let board = CollectorStatusBoard()
+                let metrics = CollectorMetrics(source: "wikipedia", factory: board)
+                metrics.error("timeout")
+                metrics.paused.record(1)
+                let producer = try KafkaProducer(configuration: KafkaConfiguration(["bootstrap.servers": broker.bootstrapServers]), logger: testLogger)
+                await CollectorStatusPublisher(source: "wikipedia", board: board, producer: producer, logger: testLogger, instance: "live-1").publish()
+                try await producer.close()
+                var breaker: String?
+                for _ in 0..<100 where breaker == nil {
+                    try await Task.sleep(for: .milliseconds(50))
+                    let sources = try await get(api + "/api/v1/sources", client: client)["sources"] as? [[String: Any]]
+                    breaker = sources?.first { $0["source"] as? String == "wikipedia" }?["breaker"] as? String
+                }
+                #expect(breaker == "open")
 
                 #expect(server.stop() == 0, "alm serve exits 0 on SIGTERM")
             }

@@ -1,3 +1,4 @@
+import ALMCore
 import ALMProcessor
 import ALMRuntime
 import ALMState
@@ -23,7 +24,21 @@ public final class PipelineMonitor: Sendable {
         public var deadLettersLast24h = 0
         /// Raw records not yet reflected in the processor's state; nil when no state is readable.
         public var processorLag: Int64?
+        /// The latest `alm.status` report of each collector instance of this source.
+        public var collectors: [CollectorStatus] = []
+
+        /// `open` when any instance reporting within the last `freshSeconds` holds its breaker open.
+        public func breaker(now: Date, freshSeconds: TimeInterval = PipelineMonitor.statusFreshSeconds) -> String? {
+            let fresh = collectors.filter { status in
+                (try? Timestamp(parsing: status.reportedAt)).map { now.timeIntervalSince1970 - Double($0.microsecondsSinceEpoch) / 1e6 <= freshSeconds } ?? false
+            }
+            if fresh.isEmpty { return nil }
+            return fresh.contains { $0.breaker == "open" } ? "open" : "closed"
+        }
     }
+
+    /// Collectors report every 30 s; a report older than three intervals is stale.
+    public static let statusFreshSeconds: TimeInterval = 90
 
     struct Tally {
         var recordsSeen = 0
@@ -39,11 +54,14 @@ public final class PipelineMonitor: Sendable {
         var ends: [String: [Int32: Int64]] = [:]
         var reachedEnd: Set<TopicPartition> = []
         var lag: [String: Int64]?
+        /// `source/instance` → its latest report.
+        var collectors: [String: CollectorStatus] = [:]
     }
 
     public static let unknownSource = "unknown"
     private let rawTopics: [TopicDeclaration]
     private let deadLetterTopic: TopicDeclaration?
+    private let statusTopic: TopicDeclaration?
     private let stateDirectory: URL?
     private let kafka: KafkaConfiguration
     private let logger: Logger
@@ -54,6 +72,7 @@ public final class PipelineMonitor: Sendable {
                 kafka: KafkaConfiguration, logger: Logger, clock: @escaping @Sendable () -> Date = Date.init) {
         self.rawTopics = declarations.rawTopics
         self.deadLetterTopic = declarations[deadLetterTopic]
+        self.statusTopic = declarations["alm.status"]
         self.stateDirectory = stateDirectory
         self.kafka = kafka
         self.logger = logger
@@ -76,6 +95,7 @@ public final class PipelineMonitor: Sendable {
                 health.deadLetters = tally.deadLetters
                 health.deadLettersLast24h = Self.sum(tally.deadLetterMinutes, since: nowMinute - 24 * 60 + 1)
                 health.processorLag = state.lag?[name]
+                health.collectors = state.collectors.values.filter { $0.source == name }.sorted { $0.instance < $1.instance }
                 return health
             }
         }
@@ -90,7 +110,7 @@ public final class PipelineMonitor: Sendable {
 
     /// True once every followed partition was read to the end seen at start.
     public var caughtUp: Bool {
-        let followed = rawTopics.reduce(0) { $0 + Int($1.partitions) } + Int(deadLetterTopic?.partitions ?? 0)
+        let followed = followedTopics.reduce(0) { $0 + Int($1.partitions) }
         return state.withLock { $0.reachedEnd.count } >= followed
     }
 
@@ -101,9 +121,8 @@ public final class PipelineMonitor: Sendable {
         configuration["enable.partition.eof"] = "true"
         configuration["enable.auto.commit"] = "false"
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
-        let followed = rawTopics + (deadLetterTopic.map { [$0] } ?? [])
         do {
-            try consumer.assign(followed.flatMap { topic in
+            try consumer.assign(followedTopics.flatMap { topic in
                 (0..<topic.partitions).map { TopicPartitionOffset(topic.name, $0, offset: TopicPartitionOffset.beginning) }
             })
             var lastLagRefresh = ContinuousClock.now - lagInterval
@@ -122,16 +141,22 @@ public final class PipelineMonitor: Sendable {
         await consumer.close()
     }
 
+    private var followedTopics: [TopicDeclaration] { rawTopics + [deadLetterTopic, statusTopic].compactMap { $0 } }
+
     func absorb(_ batch: ConsumerBatch) {
         for error in batch.errors { logger.warning("pipeline monitor: \(error)") }
         let horizonMinute = Int64(clock().timeIntervalSince1970) / 60 - 24 * 60
         let deadLetterName = deadLetterTopic?.name
+        let statusName = statusTopic?.name
         state.withLock { state in
             for record in batch.records {
                 state.ends[record.topic, default: [:]][record.partition] = record.offset + 1
                 let timestamp = record.timestampMs ?? 0
                 let minute = timestamp / 60_000
-                if record.topic == deadLetterName {
+                if record.topic == statusName {
+                    guard let key = record.keyString else { continue }
+                    state.collectors[key] = record.value.isEmpty ? nil : try? JSONDecoder().decode(CollectorStatus.self, from: Data(record.value))
+                } else if record.topic == deadLetterName {
                     let source = Self.deadLetterSource(record)
                     state.tallies[source, default: Tally()].deadLetters += 1
                     if minute > horizonMinute { state.tallies[source, default: Tally()].deadLetterMinutes[minute, default: 0] += 1 }

@@ -49,7 +49,8 @@ struct PageRoutes: Sendable {
                 source: source.source, eventsLast24Hours: UInt64(source.eventsLast24h),
                 eventsPerMinute: services.monitor.map { Double($0.eventsPerMinute(source: source.source, minutes: 10).reduce(0, +)) / 10 },
                 lastEvent: source.lastEventAt.flatMap(Self.timestamp), errorsLast24Hours: UInt64(source.deadLettersLast24h),
-                consumerLag: source.processorLag.map { UInt64(max(0, $0)) })
+                consumerLag: source.processorLag.map { UInt64(max(0, $0)) },
+                breaker: source.breaker(now: Date()).flatMap(DashboardModel.BreakerState.init(rawValue:)))
         }
         let deadLetters = services.monitor.map { _ in Double(health.reduce(0) { $0 + $1.deadLettersLast24h }) / 1440 }
         return DashboardModel(sources: sources, deadLettersPerMinute: deadLetters, asOf: asOf(),

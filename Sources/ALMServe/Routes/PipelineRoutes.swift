@@ -1,3 +1,4 @@
+import ALMRuntime
 import ALMSnapshot
 import Foundation
 import Hummingbird
@@ -19,17 +20,22 @@ struct PipelineRoutes: Sendable {
         var recordsSeen: Int
         var errors: ErrorsDocument
         var consumerLag: Int64?
+        var breaker: String?
+        var collectors: [CollectorStatus]
 
         struct ErrorsDocument: Encodable {
             var deadLetters: Int
             var deadLettersLast24h: Int
+            /// Collector errors by class since each instance started, summed over instances.
+            var collector: [String: Int64]
             enum CodingKeys: String, CodingKey {
+                case collector
                 case deadLetters = "dead_letters", deadLettersLast24h = "dead_letters_last_24h"
             }
         }
 
         enum CodingKeys: String, CodingKey {
-            case source, errors
+            case source, errors, breaker, collectors
             case eventsLast24h = "events_last_24h", eventsLastMinute = "events_last_minute", lastEventAt = "last_event_at"
             case recordsSeen = "records_seen", consumerLag = "consumer_lag"
         }
@@ -40,8 +46,11 @@ struct PipelineRoutes: Sendable {
             eventsLastMinute = health.eventsLastMinute
             lastEventAt = health.lastEventAt.map(ContextDocument.rfc3339)
             recordsSeen = health.recordsSeen
-            errors = ErrorsDocument(deadLetters: health.deadLetters, deadLettersLast24h: health.deadLettersLast24h)
+            errors = ErrorsDocument(deadLetters: health.deadLetters, deadLettersLast24h: health.deadLettersLast24h,
+                                    collector: health.collectors.reduce(into: [:]) { sum, status in sum.merge(status.errors, uniquingKeysWith: +) })
             consumerLag = health.processorLag
+            breaker = health.breaker(now: Date())
+            collectors = health.collectors
         }
     }
 
@@ -55,7 +64,8 @@ struct PipelineRoutes: Sendable {
             }
             return try WorkRoutes.json(Document(
                 sources: monitor.sources().map(SourceDocument.init), complete: monitor.caughtUp,
-                note: "From the raw topics and alm.dlq as read by this server; consumer_lag is the processor's, from its state."))
+                note: "From the raw topics, alm.dlq and alm.status as read by this server; consumer_lag is the processor's, "
+                    + "from its state; breaker is null when no collector instance of the source reported in the last 90 s."))
         }
         api.get("snapshots") { _, _ in
             let manifests = try SnapshotWriter(root: settings.snapshotDirectory, retain: 1).list()
