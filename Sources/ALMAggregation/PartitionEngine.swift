@@ -4,7 +4,7 @@ import HeapModule
 /// The counting rules of design.md, applied to the records of one partition. The result depends only
 /// on the set of records applied, never on their order or on duplicates:
 ///
-/// - `event`: per (source, id, work) the record with the latest `occurred_at` decides; on a tie `delete`
+/// - `event`: per (work, source, id) the record with the latest `occurred_at` decides; on a tie `delete`
 ///   wins, then the greater canonical encoding (so any two records have one winner). The event counts
 ///   its `value` when the deciding record is an `add` whose `agent` is not a robot.
 /// - usage events (events with a `session`) additionally follow COUNTER R5's double-click rule per
@@ -140,11 +140,7 @@ public final class PartitionEngine {
     // MARK: - Rules
 
     func stateKey(of record: RawEvent) -> StateKey {
-        switch record.kind {
-        case .event: StateKey(.event, record.source, record.id ?? "", record.work)
-        case .total: StateKey(.total, record.work, record.source, record.metric)
-        case .count: StateKey(.count, record.work, record.source, record.metric, record.period?.text ?? "")
-        }
+        StateKey(decidingRecordOf: record)
     }
 
     /// True when `candidate` should replace `current` as the deciding record of their key.
@@ -176,24 +172,7 @@ public final class PartitionEngine {
 
     /// `key`, when the caller has it, is the record's state key (saves building it again).
     func effect(of record: RawEvent, key: StateKey? = nil) -> Effect {
-        switch record.kind {
-        case .event:
-            guard record.action == .add else { return .none }
-            if let agent = record.agent, rules.robots.isRobot(agent) { return .none }
-            let time = record.occurredAt?.microsecondsSinceEpoch ?? record.observedAt.microsecondsSinceEpoch
-            if let session = record.session {
-                return .window(StateKey(.window, record.source, session, record.work, record.metric),
-                               WindowEntry(time: time, id: Array((record.id ?? "").utf8), value: record.value,
-                                           source: record.source, metric: record.metric, recordKey: key ?? stateKey(of: record)))
-            }
-            return .direct(Contribution(source: record.source, metric: record.metric, month: month(of: time), value: record.value))
-        case .total:
-            return .direct(Contribution(source: record.source, metric: record.metric,
-                                        month: month(of: record.observedAt.microsecondsSinceEpoch), value: record.value))
-        case .count:
-            return .direct(Contribution(source: record.source, metric: record.metric,
-                                        month: String(record.period?.text.prefix(7) ?? ""), value: record.value))
-        }
+        rules.effect(of: record, key: key)
     }
 
     private func apply(from before: Effect, to after: Effect, replacing previous: RawEvent?, with record: RawEvent) {
@@ -225,7 +204,7 @@ public final class PartitionEngine {
     private func windowContributions(_ entries: [WindowEntry]) -> [Contribution] {
         var counted: [Contribution] = []
         for (index, entry) in entries.enumerated() {
-            if index + 1 < entries.count, entries[index + 1].time - entry.time <= rules.doubleClickWindowMicroseconds { continue }
+            if rules.isFollowedWithinWindow(entries, at: index) { continue }
             counted.append(Contribution(source: entry.source, metric: entry.metric, month: month(of: entry.time), value: entry.value))
         }
         return counted

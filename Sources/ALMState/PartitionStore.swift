@@ -255,6 +255,20 @@ public final class PartitionStore: @unchecked Sendable {
         try read { try $0.forEachRecord(body) }
     }
 
+    /// The records whose key begins with `prefix` (and is greater than `after`), in key order, at most
+    /// `limit`; see `StoreView.forEachRecord(withPrefix:after:limit:_:)`. Errors of `body` pass through.
+    @discardableResult
+    public func forEachRecord(
+        withPrefix prefix: [UInt8], after: [UInt8]? = nil, limit: Int? = nil,
+        _ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void
+    ) throws -> Int {
+        try read { try $0.forEachRecord(withPrefix: prefix, after: after, limit: limit, body) }
+    }
+
+    public func record(key: [UInt8]) throws(StoreError) -> [UInt8]? {
+        try readWithStoreErrors { try $0.record(key: key) }
+    }
+
     public func recordCount() throws(StoreError) -> Int {
         try readWithStoreErrors { try $0.recordCount() }
     }

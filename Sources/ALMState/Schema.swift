@@ -4,7 +4,10 @@ import GRDB
 /// The tables of a partition database and the checks `PartitionStore.init` runs on an existing file.
 enum Schema {
     /// 2: stored aggregates are state (records no longer imply them once usage records expire).
-    static let version: Int64 = 2
+    /// 3: event keys are (work, source, id), no longer (source, id, work), so that every record of a
+    ///    work lies under one key prefix per kind (docs/decisions/provenance.md). The rows of a version 2
+    ///    store would still decode but no longer be found by their key: it must be rebuilt.
+    static let version: Int64 = 3
     /// `PRAGMA application_id`: "ALMS". Marks our files for tools (`file` prints it) and tells an
     /// ALM state store apart from any other SQLite database.
     static let applicationID: Int32 = 0x414C_4D53
@@ -68,8 +71,15 @@ enum Schema {
             throw StoreError(.corrupt, "meta has no schema_version", path: path)
         }
         guard version == Self.version else {
+            let remedy =
+                version < Self.version
+                ? "the state of an older build must be rebuilt from the raw topics: `alm process` replays such a "
+                    + "partition from the earliest offsets on start, or delete the state directory (`alm replay` "
+                    + "builds fresh state)"
+                : "it was written by a newer build; run that build, or delete the state directory and replay"
             throw StoreError(
-                .incompatible, "schema_version is \(version); this build reads schema_version \(Self.version)",
+                .incompatible,
+                "schema_version is \(version); this build reads schema_version \(Self.version): \(remedy)",
                 path: path)
         }
         guard let storedPartition = meta["partition"] else {

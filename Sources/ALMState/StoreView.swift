@@ -24,6 +24,69 @@ public struct StoreView {
             decode: { row in (try Self.bytes(row, 0), try Self.bytes(row, 1)) }, body)
     }
 
+    /// The records whose key begins with `prefix` and, when `after` is given, is greater than `after`
+    /// (a cursor: the last key a previous call passed to `body`), in key order, at most `limit` of them
+    /// (nil: all). One index range read: `key >= prefix AND key < prefixUpperBound(prefix)`, so it costs
+    /// a seek plus the rows read, whatever the table's size. An empty prefix matches every key. Returns
+    /// how many records were passed to `body`. Errors of `body` pass through; the store's are `StoreError`s.
+    @discardableResult
+    public func forEachRecord(
+        withPrefix prefix: [UInt8], after: [UInt8]? = nil, limit: Int? = nil,
+        _ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void
+    ) throws -> Int {
+        precondition((limit ?? 0) >= 0, "a negative limit: \(limit ?? 0)")
+        // Blobs compare with memcmp, a shorter blob first on a common prefix: the order of `[UInt8]`'s
+        // lexicographicallyPrecedes. An empty Data may bind as NULL, hence the coalesce to x''.
+        var conditions = ["key >= coalesce(?, x'')"]
+        var arguments: [(any DatabaseValueConvertible)?] = [Data(prefix)]
+        if let upper = Self.prefixUpperBound(prefix) {
+            conditions.append("key < coalesce(?, x'')")
+            arguments.append(Data(upper))
+        }
+        if let after {
+            conditions.append("key > coalesce(?, x'')")
+            arguments.append(Data(after))
+        }
+        var sql = "SELECT key, value FROM records WHERE " + conditions.joined(separator: " AND ") + " ORDER BY key"
+        if let limit {
+            sql += " LIMIT ?"
+            arguments.append(limit)
+        }
+        var count = 0
+        try forEachRow(
+            sql: sql, arguments: StatementArguments(arguments), what: "read records by prefix",
+            decode: { row in (try Self.bytes(row, 0), try Self.bytes(row, 1)) }
+        ) { key, value in
+            count += 1
+            try body(key, value)
+        }
+        return count
+    }
+
+    /// The value stored under `key`, or nil.
+    public func record(key: [UInt8]) throws(StoreError) -> [UInt8]? {
+        try guarded("read record") {
+            let statement = try db.cachedStatement(sql: "SELECT value FROM records WHERE key = coalesce(?, x'')")
+            guard let row = try Row.fetchOne(statement, arguments: [Data(key)]) else { return nil }
+            return try Self.bytes(row, 0)
+        }
+    }
+
+    /// The least byte string greater than every string that begins with `prefix`: the prefix without
+    /// its trailing 0xFF bytes, its last byte incremented. nil when there is none (an empty prefix, or
+    /// one of only 0xFF bytes): every greater key then has the prefix.
+    public static func prefixUpperBound(_ prefix: [UInt8]) -> [UInt8]? {
+        var upper = prefix
+        while let last = upper.last {
+            if last < 0xFF {
+                upper[upper.count - 1] = last + 1
+                return upper
+            }
+            upper.removeLast()
+        }
+        return nil
+    }
+
     /// Counts the records (a scan of the table: SQLite keeps no row count).
     public func recordCount() throws(StoreError) -> Int {
         try guarded("count records") { try Int.fetchOne(db, sql: "SELECT count(*) FROM records") ?? 0 }
@@ -61,10 +124,10 @@ public struct StoreView {
     /// Runs `body` on each decoded row: a failure of the database or of decoding is wrapped into a
     /// `StoreError`, an error of `body` passes through untouched.
     private func forEachRow<First, Second>(
-        sql: String, what: String, decode: (Row) throws -> (First, Second),
-        _ body: (First, Second) throws -> Void
+        sql: String, arguments: StatementArguments = StatementArguments(), what: String,
+        decode: (Row) throws -> (First, Second), _ body: (First, Second) throws -> Void
     ) throws {
-        let rows = try guarded(what) { try Row.fetchCursor(db.cachedStatement(sql: sql)) }
+        let rows = try guarded(what) { try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments) }
         while let (first, second) = try guarded(what, { try rows.next().map(decode) }) {
             try body(first, second)
         }
