@@ -1,3 +1,4 @@
+import ALMProcessor
 import Foundation
 import Hummingbird
 import Logging
@@ -22,13 +23,13 @@ public struct ServeServices: Sendable {
     public var index: WorkIndex
     public var follower: MetricsFollower?
     public var monitor: PipelineMonitor?
-    public var provenance: ProvenanceSource?
+    public var provenance: ProvenanceReader?
     public var registry: PrometheusCollectorRegistry
     public var admin: AdminActions
     public var jobs = JobBoard()
 
     public init(index: WorkIndex, follower: MetricsFollower? = nil, monitor: PipelineMonitor? = nil,
-                provenance: ProvenanceSource? = nil, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                provenance: ProvenanceReader? = nil, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                 admin: AdminActions) {
         self.index = index
         self.follower = follower

@@ -57,7 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let services = ServeServices(
             index: index, follower: follower, monitor: monitor,
-            provenance: nil,  // PROVENANCE-TODO
+            provenance: try ProvenanceReader(stateDirectory: state.stateURL, rules: try configuration.aggregationRules()),
             admin: adminActions(configuration: configuration))
         let listenHost = settings.host
         try await ServeRunner.run(settings: settings, services: services, logger: logger) { port in

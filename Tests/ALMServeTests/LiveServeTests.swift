@@ -55,9 +55,30 @@ struct LiveServeTests {
                 print("alm serve answered with the new event \(elapsed) after it was produced")
                 #expect(elapsed <= .seconds(2), "the API changed \(elapsed) after the event was produced")
 
-                let health = try await get(api + "/api/v1/sources", client: client)
-                let wikipedia = (health["sources"] as? [[String: Any]])?.first { $0["source"] as? String == "wikipedia" }
-                #expect((wikipedia?["records_seen"] as? Int ?? 0) == workload.filter { $0.topic == "alm.raw.wikipedia" }.count + 1)
+                // Provenance: the event behind the new number, paged through as a client would.
+                var subjects: [String: Bool] = [:]
+                var cursor: String?
+                repeat {
+                    let page = try await get(api + "/api/v1/works/\(work)/events?source=wikipedia&limit=2"
+                                             + (cursor.map { "&cursor=" + $0 } ?? ""), client: client)
+                    for item in page["items"] as? [[String: Any]] ?? [] {
+                        subjects[item["subj"] as? String ?? ""] = item["counted"] as? Bool
+                    }
+                    cursor = page["next_cursor"] as? String
+                } while cursor != nil
+                #expect(subjects["https://en.wikipedia.org/wiki/Live_test"] == true)
+                #expect(subjects.values.filter { $0 }.count == after, "one counted record per reference")
+
+                // Pipeline health follows the raw topics on its own; it reaches the new record soon after.
+                let wikipediaRecords = workload.filter { $0.topic == "alm.raw.wikipedia" }.count + 1
+                var wikipedia: [String: Any]?
+                for _ in 0..<100 {
+                    let sources = try await get(api + "/api/v1/sources", client: client)["sources"] as? [[String: Any]]
+                    wikipedia = sources?.first { $0["source"] as? String == "wikipedia" }
+                    if wikipedia?["records_seen"] as? Int == wikipediaRecords { break }
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(wikipedia?["records_seen"] as? Int == wikipediaRecords)
                 #expect(wikipedia?["last_event_at"] as? String != nil)
 
                 // A collector instance reports its breaker open (as CollectCommand's publisher does).

@@ -1,4 +1,5 @@
 import ALMAggregation
+import ALMProcessor
 import ALMServe
 import Foundation
 import HTTPTypes
@@ -288,6 +289,31 @@ import ALMTestSupport
                 }
                 try await client.execute(uri: "/works/10.9999/none", method: .get) { #expect($0.status == .notFound) }
                 try await client.execute(uri: "/works/nonsense", method: .get) { #expect($0.status == .badRequest) }
+            }
+        }
+    }
+
+    @Test("provenance: 503 without the processor's state, 404 for a work it does not hold, 400 for a bad cursor or limit")
+    func provenanceErrors() async throws {
+        try await withTemporaryDirectory { directory in
+            let fixture = try ServeFixture(directory: directory)
+            try await fixture.application().test(.router) { client in
+                try await client.execute(uri: "/api/v1/works/10.1234/abc/events", method: .get) { #expect($0.status == .serviceUnavailable) }
+            }
+            let reader = try ProvenanceReader(stateDirectory: directory.appendingPathComponent("state"),
+                                              rules: AggregationRules())
+            try await fixture.application(provenance: reader).test(.router) { client in
+                try await client.execute(uri: "/api/v1/works/10.9999/none/events", method: .get) { response in
+                    #expect(response.status == .notFound)
+                    let body = try json(response.body)
+                    #expect(body["found"] as? Bool == false)
+                    #expect((body["items"] as? [Any])?.isEmpty == true)
+                }
+                for query in ["cursor=not-a-cursor", "limit=0", "limit=1001"] {
+                    try await client.execute(uri: "/api/v1/works/10.1234/abc/events?\(query)", method: .get) { response in
+                        #expect(response.status == .badRequest, "\(query)")
+                    }
+                }
             }
         }
     }

@@ -2,6 +2,7 @@ import ALMAggregation
 import ALMCore
 import ALMServe
 import ALMSnapshot
+import ALMProcessor
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -48,7 +49,7 @@ struct ServeFixture {
         return settings
     }
 
-    func services(provenance: ProvenanceSource? = nil) -> ServeServices {
+    func services(provenance: ProvenanceReader? = nil) -> ServeServices {
         ServeServices(
             index: index, provenance: provenance,
             admin: AdminActions(
@@ -62,7 +63,7 @@ struct ServeFixture {
                 }))
     }
 
-    func application(rateLimit: Int = 0, cors: [String] = [], provenance: ProvenanceSource? = nil) -> some ApplicationProtocol {
+    func application(rateLimit: Int = 0, cors: [String] = [], provenance: ProvenanceReader? = nil) -> some ApplicationProtocol {
         Application(router: buildRouter(settings: settings(rateLimit: rateLimit, cors: cors), services: services(provenance: provenance)))
     }
 }

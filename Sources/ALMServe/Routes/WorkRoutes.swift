@@ -1,6 +1,7 @@
 import ALMAggregation
 import ALMCore
 import ALMPresentation
+import ALMProcessor
 import Foundation
 import Hummingbird
 
@@ -9,7 +10,7 @@ struct WorkRoutes: Sendable {
     let settings: ServeSettings
     let index: WorkIndex
     let follower: MetricsFollower?
-    let provenance: ProvenanceSource?
+    let provenance: ProvenanceReader?
 
     func register(on group: RouterGroup<ServeContext>) {
         group.get("works/**") { request, context in try await one(request, context: context) }
@@ -92,12 +93,22 @@ struct WorkRoutes: Sendable {
         }
         let query = request.uri.queryParameters
         let limit = try query["limit"].map { text in
-            guard let value = Int(text), (1...1000).contains(value) else { throw ServeError.badRequest("limit must lie in 1...1000") }
+            guard let value = Int(text), (1...ProvenanceReader.maximumLimit).contains(value) else {
+                throw ServeError.badRequest("limit must lie in 1...\(ProvenanceReader.maximumLimit)")
+            }
             return value
         } ?? 100
-        let page = try provenance.page(work: work, source: query["source"].map(String.init), metric: query["metric"].map(String.init),
-                                       cursor: query["cursor"].map(String.init), limit: limit)
-        return try Self.json(page)
+        do {
+            let page = try provenance.page(work: work, source: query["source"].map(String.init), metric: query["metric"].map(String.init),
+                                           cursor: query["cursor"].map(String.init), limit: limit)
+            return try Self.json(page, status: page.found ? .ok : .notFound)
+        } catch let error as ProvenanceError {
+            switch error.code {
+            case _ where error.isClientError: throw ServeError.badRequest(error.message)
+            case .unavailable: throw ServeError.unavailable(error.message)
+            default: throw ServeError(.internalServerError, error.message)
+            }
+        }
     }
 
     /// A DOI in any form (URL, `doi:`, upper case, percent-encoded) → the normalised work id.
