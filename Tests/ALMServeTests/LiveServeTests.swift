@@ -1,6 +1,7 @@
 import ALMTestSupport
 import ALMWorkload
 @testable import ALMCollectorRuntime
+import ALMServe
 import AsyncHTTPClient
 import DevBroker
 import Foundation
@@ -26,7 +27,9 @@ struct LiveServeTests {
                 try processor.run()
                 defer { if processor.isRunning { processor.terminate() } }
 
-                let server = try ServerProcess(broker: broker, arguments: ["serve", "--port", "0"] + directories)
+                let config = dir.appendingPathComponent("alm.yaml")
+                try "serve:\n  admin_key_sha256: \(AdminRoutes.digest(of: "live-key"))\n".write(to: config, atomically: true, encoding: .utf8)
+                let server = try ServerProcess(broker: broker, arguments: ["serve", "--port", "0", "--config", config.path] + directories)
                 defer { server.stop() }
                 let client = HTTPClient.shared
                 let api = try await server.baseURL()
@@ -96,6 +99,33 @@ struct LiveServeTests {
                     breaker = sources?.first { $0["source"] as? String == "wikipedia" }?["breaker"] as? String
                 }
                 #expect(breaker == "open")
+
+                // Admin, with the key whose digest the configuration holds: a snapshot now, and a replay as a child.
+                var snapshot = HTTPClientRequest(url: api + "/admin/snapshot")
+                snapshot.method = .POST
+                snapshot.headers.add(name: "Authorization", value: "Bearer live-key")
+                let written = try await client.execute(snapshot, timeout: .seconds(30))
+                #expect(written.status == .created)
+                let id = try json(try await written.body.collect(upTo: 1 << 16))["snapshot"] as? String
+                let listed = try await get(api + "/api/v1/snapshots", client: client)["snapshots"] as? [[String: Any]]
+                #expect(listed?.contains { $0["id"] as? String == id } == true)
+
+                var replay = HTTPClientRequest(url: api + "/admin/replay")
+                replay.method = .POST
+                replay.headers.add(name: "X-API-Key", value: "live-key")
+                let started = try await client.execute(replay, timeout: .seconds(30))
+                #expect(started.status == .accepted)
+                let job = try json(try await started.body.collect(upTo: 1 << 16))["id"] as? String ?? ""
+                var outcome: [String: Any] = [:]
+                let replayDeadline = ContinuousClock.now + .seconds(120)
+                while outcome["status"] as? String ?? "running" == "running", ContinuousClock.now < replayDeadline {
+                    try await Task.sleep(for: .milliseconds(250))
+                    var poll = HTTPClientRequest(url: api + "/admin/jobs/\(job)")
+                    poll.headers.add(name: "X-API-Key", value: "live-key")
+                    outcome = try json(try await client.execute(poll, timeout: .seconds(10)).body.collect(upTo: 1 << 20))
+                }
+                #expect(outcome["status"] as? String == "succeeded", "\(outcome)")
+                #expect((outcome["output"] as? String)?.contains("replayed ") == true, "\(outcome)")
 
                 #expect(server.stop() == 0, "alm serve exits 0 on SIGTERM")
             }
