@@ -117,7 +117,8 @@ extension AggregationRules {
                                            source: record.source, metric: record.metric,
                                            recordKey: key ?? StateKey(decidingRecordOf: record)))
             }
-            return .direct(Contribution(source: record.source, metric: record.metric, month: month(of: time), value: record.value))
+            return .direct(Contribution(source: record.source, metric: record.metric, month: month(of: time), value: record.value,
+                                        author: record.author))
         case .total:
             return .direct(Contribution(source: record.source, metric: record.metric,
                                         month: month(of: record.observedAt.microsecondsSinceEpoch), value: record.value))

@@ -108,7 +108,10 @@ public final class PartitionEngine {
 
     /// Loads one stored aggregate (from `drainChanges().works`) while restoring a partition.
     public func restoreAggregate(_ aggregate: WorkAggregate) {
-        works[WorkKey(text: aggregate.work)] = WorkState(aggregate)
+        let key = WorkKey(text: aggregate.work)
+        var state = WorkState(aggregate)
+        state.authorEvents = works[key]?.authorEvents ?? [:]
+        works[key] = state
     }
 
     /// Loads one stored state record (from `drainChanges().upserts`) while restoring a partition. The
@@ -131,7 +134,16 @@ public final class PartitionEngine {
             guard stateKey(of: record) == key else { throw RestoreError("stored record does not match its key") }
             decided[key] = record
             if isUsage(record) { scheduleExpiry(of: key, record: record) }
-            if case .window(let windowKey, let entry) = effect(of: record) { insertEntry(entry, into: windowKey) }
+            switch effect(of: record) {
+            case .window(let windowKey, let entry): insertEntry(entry, into: windowKey)
+            case .direct(let contribution):
+                // Authors are not in the stored aggregate line (only their number is): every event with a
+                // known author is a non-usage record, held for good, so they are counted again from the records.
+                if let author = contribution.author {
+                    works[WorkKey(text: record.work), default: WorkState()].countAuthor(author, of: record.source, sign: 1)
+                }
+            case .none: break
+            }
         case .window, nil:
             throw RestoreError("unknown state key kind \(key.bytes.first.map(String.init) ?? "none")")
         }
@@ -289,6 +301,8 @@ struct Contribution {
     let metric: String
     let month: String
     let value: UInt64
+    /// The author of a counted event, when known (RawEvent.author); nil for usage, totals and counts.
+    var author: String? = nil
 }
 
 /// What `drainChanges` hands to the store: one batch's worth.
@@ -322,6 +336,8 @@ struct WorkState {
     var byMonth: [String: [Category: UInt64]] = [:]
     var firstSeen: Int64?
     var lastSeen: Int64?
+    /// source → author → how many counted events of the work that author made.
+    var authorEvents: [String: [String: UInt32]] = [:]
 
     init() {}
 
@@ -334,6 +350,7 @@ struct WorkState {
     }
 
     mutating func add(_ c: Contribution, sign: Int, categories map: CategoryMap) {
+        if let author = c.author { countAuthor(author, of: c.source, sign: sign) }
         guard c.value > 0 else { return }
         Self.adjust(&sources[c.source, default: [:]][c.metric], by: c.value, sign: sign)
         if sources[c.source]?.isEmpty == true { sources[c.source] = nil }
@@ -341,6 +358,13 @@ struct WorkState {
         Self.adjust(&categories[category], by: c.value, sign: sign)
         Self.adjust(&byMonth[c.month, default: [:]][category], by: c.value, sign: sign)
         if byMonth[c.month]?.isEmpty == true { byMonth[c.month] = nil }
+    }
+
+    mutating func countAuthor(_ author: String, of source: String, sign: Int) {
+        let current = authorEvents[source]?[author] ?? 0
+        let next = sign > 0 ? current + 1 : current - 1
+        authorEvents[source, default: [:]][author] = next == 0 ? nil : next
+        if authorEvents[source]?.isEmpty == true { authorEvents[source] = nil }
     }
 
     /// Adds or subtracts, removing the entry when it reaches zero (absent and zero are the same).
@@ -353,7 +377,8 @@ struct WorkState {
     func aggregate(work: String) -> WorkAggregate {
         WorkAggregate(work: work, sources: sources, categories: categories, byMonth: byMonth,
                       firstSeen: firstSeen.flatMap(Timestamp.init(microsecondsSinceEpoch:)),
-                      lastSeen: lastSeen.flatMap(Timestamp.init(microsecondsSinceEpoch:)))
+                      lastSeen: lastSeen.flatMap(Timestamp.init(microsecondsSinceEpoch:)),
+                      authors: authorEvents.mapValues { UInt64($0.count) })
     }
 }
 

@@ -48,9 +48,14 @@ extension WorkAggregate {
         for (month, values) in object["by_month"] as? [String: Any] ?? [:] {
             byMonth[month] = try categories(values)
         }
+        var authors: [String: UInt64] = [:]
+        for (source, number) in object["authors"] as? [String: Any] ?? [:] {
+            let n = try count(number)
+            if n > 0 { authors[source] = n }
+        }
         self.init(work: work, sources: sources, categories: try categories(object["categories"]), byMonth: byMonth,
                   firstSeen: try (object["first_seen"] as? String).map { try Timestamp(parsing: $0) },
-                  lastSeen: try (object["last_seen"] as? String).map { try Timestamp(parsing: $0) })
+                  lastSeen: try (object["last_seen"] as? String).map { try Timestamp(parsing: $0) }, authors: authors)
     }
 }
 
@@ -76,6 +81,11 @@ private struct CanonicalAggregateLine {
                   return byMonth[month] != nil
               })
         else { return nil }
+        var authors: [String: UInt64] = [:]
+        if literal(#","authors":"#) {
+            guard let counts = counts() else { return nil }
+            authors = counts.filter { $0.value > 0 }
+        }
         var firstSeen: Timestamp?, lastSeen: Timestamp?
         if literal(#","first_seen":"#) {
             guard let text = string(), let time = try? Timestamp(parsing: text) else { return nil }
@@ -87,7 +97,7 @@ private struct CanonicalAggregateLine {
         }
         guard literal("}"), index == bytes.count else { return nil }
         return WorkAggregate(work: work, sources: sources, categories: categories, byMonth: byMonth,
-                             firstSeen: firstSeen, lastSeen: lastSeen)
+                             firstSeen: firstSeen, lastSeen: lastSeen, authors: authors)
     }
 
     /// `{"name":value,...}`: `member` reads the value after each name; false ends the reading.

@@ -23,15 +23,20 @@ public struct WorkAggregate: Sendable, Equatable {
     /// `observed_at` of totals and counts), counted or not.
     public var firstSeen: Timestamp?
     public var lastSeen: Timestamp?
+    /// source → how many distinct authors its counted events have, among events whose author is known
+    /// (`RawEvent.author`); sources with none are left out. The attention score counts these.
+    public var authors: [String: UInt64]
 
     public init(work: String, sources: [String: [String: UInt64]] = [:], categories: [Category: UInt64] = [:],
-                byMonth: [String: [Category: UInt64]] = [:], firstSeen: Timestamp? = nil, lastSeen: Timestamp? = nil) {
+                byMonth: [String: [Category: UInt64]] = [:], firstSeen: Timestamp? = nil, lastSeen: Timestamp? = nil,
+                authors: [String: UInt64] = [:]) {
         self.work = work
         self.sources = sources
         self.categories = categories
         self.byMonth = byMonth
         self.firstSeen = firstSeen
         self.lastSeen = lastSeen
+        self.authors = authors
     }
 
     public func category(_ category: Category) -> UInt64 { categories[category] ?? 0 }
@@ -67,6 +72,16 @@ public struct WorkAggregate: Sendable, Equatable {
             appendCategories(byMonth[month]!, includeZeros: false, to: &out)
         }
         out.append(UInt8(ascii: "}"))
+        if !authors.isEmpty {
+            out.append(contentsOf: #","authors":{"#.utf8)
+            for (i, source) in authors.keys.sorted(by: utf8Less).enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONOutput.appendString(source, to: &out)
+                out.append(UInt8(ascii: ":"))
+                JSONOutput.appendDecimal(authors[source]!, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
         if let firstSeen {
             out.append(contentsOf: #","first_seen":"#.utf8)
             JSONOutput.appendString(firstSeen.text, to: &out)

@@ -1,3 +1,4 @@
+import ALMAggregation
 import ALMPresentation
 import Foundation
 
@@ -20,6 +21,13 @@ public struct ServeSettings: Sendable {
     public init(snapshotDirectory: URL, stateDirectory: URL? = nil) {
         self.snapshotDirectory = snapshotDirectory
         self.stateDirectory = stateDirectory
+    }
+}
+
+extension ServeSettings {
+    /// The attention score of a work, one mention per author where the processor knew the authors.
+    func score(_ aggregate: WorkAggregate) -> AttentionScoreResult {
+        attention.score(aggregate, distinctAuthors: aggregate.authors)
     }
 }
 

@@ -27,7 +27,8 @@ func randomRecords(count: Int, using rng: inout SeededGenerator) -> [RawEvent] {
         let work = pick(works)
         switch rng.next() % 4 {
         case 0:
-            return event(#"{"schema_version":1,"kind":"event","id":"e\#(rng.next() % 6)","source":"\#(pick(["wikipedia", "bluesky"]))","work":"\#(work)","metric":"\#(pick(["references", "mentions"]))","value":\#(1 + rng.next() % 2),"action":"\#(pick(["add", "add", "delete"]))","occurred_at":"\#(time(0, spread: 4))","observed_at":"\#(time(0))"}"#)
+            // Authors (at:// subjects) of some events, so author counts are checked for order, duplicates and restores.
+            return event(#"{"schema_version":1,"kind":"event","id":"e\#(rng.next() % 6)","source":"\#(pick(["wikipedia", "bluesky"]))","work":"\#(work)","subj":"\#(pick(["at://did:plc:x/p", "at://did:plc:y/p", "https://en.wikipedia.org/wiki/A"]))","metric":"\#(pick(["references", "mentions"]))","value":\#(1 + rng.next() % 2),"action":"\#(pick(["add", "add", "delete"]))","occurred_at":"\#(time(0, spread: 4))","observed_at":"\#(time(0))"}"#)
         case 1:
             return event(#"{"schema_version":1,"kind":"total","source":"crossref","work":"\#(work)","metric":"cites","value":\#(rng.next() % 40),"observed_at":"\#(time(0))"}"#)
         case 2:

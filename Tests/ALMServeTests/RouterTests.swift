@@ -50,6 +50,23 @@ import ALMTestSupport
         }
     }
 
+    @Test("the score counts one mention per known author: four posts by one author weigh one post")
+    func oneMentionPerAuthor() async throws {
+        try await withTemporaryDirectory { directory in
+            try await ServeFixture(directory: directory).application().test(.router) { client in
+                try await client.execute(uri: "/api/v1/works/10.7777/social", method: .get) { response in
+                    let body = try json(response.body)
+                    #expect(body["authors"] as? [String: Int] == ["bluesky": 1])
+                    let attention = body["attention"] as? [String: Any]
+                    #expect(attention?["score"] as? Double == 0.25)
+                    let part = (attention?["parts"] as? [[String: Any]])?.first
+                    #expect(part?["value"] as? Int == 4)
+                    #expect(part?["mentions"] as? Int == 1)
+                }
+            }
+        }
+    }
+
     @Test("a bad DOI is a 400 with a message; an unknown work a 404 with an empty, valid body")
     func badAndUnknown() async throws {
         try await withTemporaryDirectory { directory in
@@ -222,14 +239,14 @@ import ALMTestSupport
                     #expect(body["current"] as? String == fixture.snapshotID)
                     let snapshots = body["snapshots"] as? [[String: Any]]
                     #expect(snapshots?.count == 1)
-                    #expect(snapshots?.first?["works"] as? Int == 3)
+                    #expect(snapshots?.first?["works"] as? Int == 4)
                 }
                 try await client.execute(uri: "/api/v1/sources", method: .get) { #expect($0.status == .serviceUnavailable) }
                 try await client.execute(uri: "/api/v1/works/10.1234/abc", method: .get) { #expect($0.status == .ok) }
                 try await client.execute(uri: "/metrics", method: .get) { response in
                     let text = String(buffer: response.body)
                     #expect(text.contains(#"alm_http_requests_total{route="/api/v1/works/**",method="GET",status="2xx"} 1"#))
-                    #expect(text.contains("alm_serve_works 3"))
+                    #expect(text.contains("alm_serve_works 4"))
                     #expect(!text.contains("10.1234"))
                 }
             }

@@ -25,6 +25,11 @@ struct ServeFixture {
         work: "10.1000/a<b>&\"c#d?e", sources: ["hypothesis": ["annotates": 2]], categories: [.discussed: 2],
         byMonth: ["2026-02": [.discussed: 2]])
 
+    /// Four Bluesky posts, all by one author (known from their at:// subjects).
+    static let social = WorkAggregate(
+        work: "10.7777/social", sources: ["bluesky": ["discusses": 4]], categories: [.discussed: 4],
+        byMonth: ["2026-02": [.discussed: 4]], authors: ["bluesky": 1])
+
     let directory: URL
     let index = WorkIndex()
     let snapshotID: String
@@ -34,7 +39,7 @@ struct ServeFixture {
     init(directory: URL) throws {
         self.directory = directory
         let written = try SnapshotWriter(root: directory.appendingPathComponent("snapshots"), retain: 3)
-            .write([Self.cited, Self.read, Self.awkward])
+            .write([Self.cited, Self.read, Self.awkward, Self.social])
         snapshotID = written.manifest.id
         try index.loadLatestSnapshot(root: directory.appendingPathComponent("snapshots"))
     }

@@ -11,12 +11,14 @@ struct WorkDocument: Encodable {
     var byMonth: [String: [String: UInt64]]
     var firstSeen: String?
     var lastSeen: String?
+    /// source → distinct authors of its counted mentions, where known.
+    var authors: [String: UInt64]
     var attention: AttentionDocument
     var context: ContextDocument
     var links: [String: String]
 
     enum CodingKeys: String, CodingKey {
-        case work, found, sources, categories, attention, context, links
+        case work, found, sources, categories, authors, attention, context, links
         case byMonth = "by_month", firstSeen = "first_seen", lastSeen = "last_seen"
     }
 
@@ -30,6 +32,7 @@ struct WorkDocument: Encodable {
         }
         firstSeen = aggregate.firstSeen?.text
         lastSeen = aggregate.lastSeen?.text
+        authors = aggregate.authors
         self.attention = AttentionDocument(attention)
         self.context = context
         let path = "/api/v1/works/" + Markup.pathSegment(aggregate.work)

@@ -17,7 +17,7 @@ struct PageRoutes: Sendable {
             let work = try WorkRoutes.workID(context.parameters.getCatchAll().joined(separator: "/"))
             let aggregate = services.index.aggregate(work)
             let model = WorkPageModel(
-                aggregate: aggregate ?? WorkAggregate(work: work), score: settings.attention.score(aggregate ?? WorkAggregate(work: work)),
+                aggregate: aggregate ?? WorkAggregate(work: work), score: settings.score(aggregate ?? WorkAggregate(work: work)),
                 dataSources: (aggregate?.sources.keys.sorted() ?? []).map {
                     WorkPageModel.DataSource(source: $0, from: aggregate?.firstSeen, until: aggregate?.lastSeen)
                 },
@@ -31,7 +31,7 @@ struct PageRoutes: Sendable {
             let work = try WorkRoutes.workID(segments.joined(separator: "/"))
             let aggregate = services.index.aggregate(work) ?? WorkAggregate(work: work)
             let svg = BadgeSVG.svg(work: work, categories: aggregate.categories,
-                                   score: settings.attention.score(aggregate).displayScore)
+                                   score: settings.score(aggregate).displayScore)
             return Self.cached(svg, contentType: "image/svg+xml; charset=utf-8", request: request)
         }
     }
@@ -40,7 +40,7 @@ struct PageRoutes: Sendable {
         var topWorks: [Category: [DashboardModel.TopWork]] = [:]
         for category in Category.allCases {
             topWorks[category] = services.index.top(category, limit: 10).map {
-                DashboardModel.TopWork(work: $0.work, value: $0.category(category), score: settings.attention.score($0).score)
+                DashboardModel.TopWork(work: $0.work, value: $0.category(category), score: settings.score($0).score)
             }
         }
         let health = services.monitor?.sources() ?? []

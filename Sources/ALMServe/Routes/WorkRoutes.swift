@@ -45,7 +45,7 @@ struct WorkRoutes: Sendable {
     }
 
     func document(_ aggregate: WorkAggregate, found: Bool) -> WorkDocument {
-        WorkDocument(aggregate, found: found, attention: settings.attention.score(aggregate),
+        WorkDocument(aggregate, found: found, attention: settings.score(aggregate),
                      context: ContextDocument(aggregate: aggregate, index: index, live: follower != nil))
     }
 
@@ -79,7 +79,7 @@ struct WorkRoutes: Sendable {
         var text = "work," + Category.allCases.map(\.rawValue).joined(separator: ",") + ",attention_score,first_seen,last_seen\r\n"
         for aggregate in works {
             let fields = [aggregate.work] + Category.allCases.map { String(aggregate.category($0)) }
-                + [Self.decimal(settings.attention.score(aggregate).score), aggregate.firstSeen?.text ?? "", aggregate.lastSeen?.text ?? ""]
+                + [Self.decimal(settings.score(aggregate).score), aggregate.firstSeen?.text ?? "", aggregate.lastSeen?.text ?? ""]
             text += fields.map(Self.csvField).joined(separator: ",") + "\r\n"
         }
         var headers = HTTPFields()
