@@ -61,6 +61,11 @@ public final class Processor: Sendable {
     public let settings: ProcessorSettings
     private let logger: Logger
     private let tasks = Mutex<[Int32: TaskBox]>([:])
+    private let joined = Atomic<Bool>(false)
+
+    /// True once the group has given this instance its share (possibly none) and its state is open:
+    /// the readiness of `alm process --health-port`.
+    public var isReady: Bool { joined.load(ordering: .acquiring) }
 
     public init(settings: ProcessorSettings, logger: Logger) {
         self.settings = settings
@@ -207,6 +212,7 @@ public final class Processor: Sendable {
     /// Runs on the consumer's thread (inside poll or close), or directly for a manual assignment.
     @discardableResult
     private func rebalance(_ event: RebalanceEvent) -> [TopicPartitionOffset] {
+        defer { if case .assigned = event { joined.store(true, ordering: .releasing) } }
         switch event {
         case .assigned(let partitions):
             var starts: [TopicPartitionOffset] = []

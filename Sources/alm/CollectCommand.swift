@@ -5,6 +5,7 @@ import ALMRuntime
 import ArgumentParser
 import Foundation
 import Kafka
+import Logging
 import Metrics
 
 struct CollectCommand: AsyncParsableCommand {
@@ -22,6 +23,7 @@ struct CollectCommand: AsyncParsableCommand {
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var file: TopicsCommand.TopicsFileOption
+    @OptionGroup var lifecycleOptions: LifecycleOptions
     @Argument(help: "The source.") var source: String
     @Option(help: ArgumentHelp("A recorded response body to parse instead of calling the source.", valueName: "file"))
     var replay: String?
@@ -106,8 +108,6 @@ struct CollectCommand: AsyncParsableCommand {
         let configuration = try options.loadConfiguration()
         let declarations = try file.load(configuration)
         let logger = options.makeLogger("alm.collect")
-        let stop = StopSignal()
-        stop.install()
         var registry: RegistryIndex?
         if registeredOnly {
             guard let works = declarations["alm.works"] else { throw ValidationFailure("topics.yaml declares no alm.works") }
@@ -122,7 +122,8 @@ struct CollectCommand: AsyncParsableCommand {
             settings.registry = registry
             return try await withStatusReports(configuration, declarations) { factory in
                 settings.metricsFactory = factory
-                report(try await JetstreamCollector(settings: settings, logger: logger).run { stop.requested })
+                let fixed = settings
+                report(try await lifecycle(logger).run { stop in try await JetstreamCollector(settings: fixed, logger: logger).run(shouldStop: stop) })
             }
         }
         var settings = StreamCollectorSettings.wikipediaLinks(kafka: configuration.kafka, declarations: declarations,
@@ -133,7 +134,8 @@ struct CollectCommand: AsyncParsableCommand {
         settings.stopAtEnd = once
         try await withStatusReports(configuration, declarations) { factory in
             settings.metricsFactory = factory
-            report(try await StreamCollector(settings: settings, logger: logger).run { stop.requested })
+            let fixed = settings
+            report(try await lifecycle(logger).run { stop in try await StreamCollector(settings: fixed, logger: logger).run(shouldStop: stop) })
         }
     }
 
@@ -149,11 +151,11 @@ struct CollectCommand: AsyncParsableCommand {
         var settings = LogFileCollectorSettings(path: path, parser: AccessLogParser(logName: name, secret: secret), kafka: configuration.kafka,
                                                 declarations: declarations, stateDirectory: URL(fileURLWithPath: stateDir))
         settings.follow = follow
-        let stop = StopSignal()
-        stop.install()
+        let logger = options.makeLogger("alm.collect")
         let summary = try await withStatusReports(configuration, declarations) { factory in
             settings.metricsFactory = factory
-            return try await LogFileCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
+            let fixed = settings
+            return try await lifecycle(logger).run { stop in try await LogFileCollector(settings: fixed, logger: logger).run(shouldStop: stop) }
         }
         print("accesslog: \(summary.bytesRead) bytes read, \(summary.events) usage events produced, "
               + "\(summary.malformedLines) lines not in combined format, \(summary.rotations) rotations")
@@ -222,14 +224,18 @@ struct CollectCommand: AsyncParsableCommand {
             }
             settings.fetch.headers.append((header, value))
         }
-        let stop = StopSignal()
-        stop.install()
+        let logger = options.makeLogger("alm.collect")
         let summary = try await withStatusReports(configuration, declarations) { factory in
             settings.metricsFactory = factory
-            return try await PullCollector(settings: settings, logger: options.makeLogger("alm.collect")).run { stop.requested }
+            let fixed = settings
+            return try await lifecycle(logger).run { stop in try await PullCollector(settings: fixed, logger: logger).run(shouldStop: stop) }
         }
         print("\(source): \(summary.worksFetched) works fetched, \(summary.eventsProduced) events produced, "
               + "\(summary.failures) failures, \(summary.notApplicable) works the source cannot be asked about")
+    }
+
+    private func lifecycle(_ logger: Logger) -> Lifecycle {
+        Lifecycle(name: "alm collect \(source)", healthPort: lifecycleOptions.healthPort, logger: logger)
     }
 
     /// Runs a long-running collector with metrics that also feed this instance's reports to alm.status

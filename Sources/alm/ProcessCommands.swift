@@ -28,6 +28,7 @@ struct ProcessCommand: AsyncParsableCommand {
     @OptionGroup var options: GlobalOptions
     @OptionGroup var file: TopicsCommand.TopicsFileOption
     @OptionGroup var state: StateOptions
+    @OptionGroup var lifecycle: LifecycleOptions
     @Flag(help: "Process up to the end of every partition, write a snapshot and exit (batch mode).")
     var untilEnd = false
     @Option(help: ArgumentHelp("Write a snapshot every this many seconds while running (overrides snapshots.interval_seconds; 0: none).",
@@ -48,8 +49,6 @@ struct ProcessCommand: AsyncParsableCommand {
         let logger = options.makeLogger("alm.process")
         let writer = SnapshotWriter(root: state.snapshotURL, retain: configuration.snapshots.retain)
 
-        let stop = StopSignal()
-        stop.install()
         let interval = snapshotInterval ?? configuration.snapshots.intervalSeconds
         let periodic = interval > 0 ? Task {
             while !Task.isCancelled {
@@ -65,7 +64,9 @@ struct ProcessCommand: AsyncParsableCommand {
             }
         } : nil
 
-        let summary = try await Processor(settings: settings, logger: logger).run { stop.requested }
+        let processor = Processor(settings: settings, logger: logger)
+        let summary = try await Lifecycle(name: "alm process", healthPort: lifecycle.healthPort, logger: logger)
+            .run(ready: { processor.isReady }) { stopRequested in try await processor.run(shouldStop: stopRequested) }
         periodic?.cancel()
         print("processed \(summary.recordsProcessed) records, rejected \(summary.recordsRejected) invalid and "
               + "\(summary.recordsLate) late to \(settings.deadLetterTopic), "
@@ -149,22 +150,4 @@ struct ReplayCommand: AsyncParsableCommand {
 func writeSnapshot(from stateDirectory: URL, with writer: SnapshotWriter, asOf: String? = nil) throws -> (URL, SnapshotManifest) {
     let result = try StateSnapshot.write(from: stateDirectory, with: writer, asOf: asOf)
     return (result.directory, result.manifest)
-}
-
-/// SIGINT / SIGTERM ask the processor to finish its batch, write state and leave the group.
-final class StopSignal: @unchecked Sendable {  // `sources` is written once, by install, before any signal
-    private let flag = Atomic<Bool>(false)
-    private var sources: [DispatchSourceSignal] = []
-
-    var requested: Bool { flag.load(ordering: .acquiring) }
-
-    func install() {
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-            source.setEventHandler { [self] in flag.store(true, ordering: .releasing) }
-            source.resume()
-            sources.append(source)
-        }
-    }
 }

@@ -4,6 +4,9 @@ import ALMTestSupport
 import ALMWorkload
 import DevBroker
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import Kafka
 import Testing
 
@@ -86,6 +89,62 @@ struct CommandLineTests {
                 let rawRecords = try await broker.readAll(topic: raw.topic, partitions: 12)
                 #expect(rawRecords.first?.partition == partition)
             }
+        }
+    }
+
+    @Test("SIGTERM: alm process finishes its batch, writes its state and exits 0; resumed, the numbers are exact; --health-port answers",
+          .enabled(if: FileManager.default.isExecutableFile(atPath: almBinary.path), "needs .build/debug/alm (make test builds it)"))
+    func gracefulStop() async throws {
+        try await withPipelineBroker { broker in
+            try await withTemporaryDirectory { dir in
+                let workload = Workload(WorkloadSpec(records: 30_000, works: 800, seed: 31)).all()
+                try await broker.produce(workload.map { ProducerRecord(topic: $0.topic, key: $0.key, value: $0.value) })
+                let state = dir.appendingPathComponent("state").path, snapshots = dir.appendingPathComponent("snapshots").path
+                let log = dir.appendingPathComponent("process.log")
+                FileManager.default.createFile(atPath: log.path, contents: nil)
+                let process = broker.almProcess(["process", "--state-dir", state, "--snapshot-dir", snapshots, "--health-port", "0"])
+                process.standardOutput = try FileHandle(forWritingTo: log)
+                try process.run()
+                defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+                var port: String?
+                for _ in 0..<600 where port == nil {
+                    try await Task.sleep(for: .milliseconds(50))
+                    let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+                    port = text.range(of: "health on http://0.0.0.0:").map { String(text[$0.upperBound...].prefix { $0.isNumber }) }
+                }
+                let health = "http://127.0.0.1:\(try #require(port, "no health port printed"))"
+                #expect(try await status(of: health + "/healthz") == 200)
+                var ready = 0
+                for _ in 0..<300 where ready != 200 {
+                    ready = try await status(of: health + "/readyz")
+                    if ready != 200 { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(ready == 200, "ready once the group gave the processor its partitions")
+
+                let stopping = ContinuousClock.now
+                process.terminate()
+                let exit = await process.exitStatus()
+                #expect(exit == 0, "SIGTERM is a clean stop")
+                #expect(ContinuousClock.now - stopping < .seconds(30))
+                let output = try String(contentsOf: log, encoding: .utf8)
+                #expect(output.contains("processed "), "\(output)")
+
+                // Whatever the stop left, a resumed run ends with the exact numbers.
+                let resumed = try await broker.alm(["process", "--until-end", "--state-dir", state, "--snapshot-dir", snapshots])
+                #expect(resumed.status == 0)
+                let files = try latestFiles(URL(fileURLWithPath: snapshots))
+                #expect(String(decoding: files.jsonl, as: UTF8.self) == (try await broker.expectedText()) + "\n")
+            }
+        }
+    }
+
+    private func status(of url: String) async throws -> Int {
+        do {
+            let (_, response) = try await URLSession.shared.data(from: URL(string: url)!)
+            return (response as? HTTPURLResponse)?.statusCode ?? 0
+        } catch {
+            return 0
         }
     }
 

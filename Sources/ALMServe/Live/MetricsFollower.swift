@@ -34,6 +34,9 @@ public final class MetricsFollower: Sendable {
         configuration["group.id"] = configuration["group.id"] ?? "alm-serve-\(UUID().uuidString.lowercased())"
         configuration["enable.partition.eof"] = "true"
         configuration["enable.auto.commit"] = "false"
+        // Fresh numbers soon: a broker that holds an empty fetch for fetch.wait.max.ms (500 by default)
+        // would make every change wait that long.
+        if configuration["fetch.wait.max.ms"] == nil { configuration["fetch.wait.max.ms"] = "100" }
         let consumer = try KafkaConsumer(configuration: configuration, logger: logger)
         do {
             try consumer.assign((0..<partitions).map { TopicPartitionOffset(topic, $0, offset: TopicPartitionOffset.beginning) })
