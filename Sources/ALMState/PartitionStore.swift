@@ -63,14 +63,20 @@ public final class PartitionStore: @unchecked Sendable {
     /// The partition numbers that have a database file in `directory`, sorted; none when the
     /// directory does not exist.
     public static func partitions(in directory: URL) throws(StoreError) -> [Int32] {
-        let names: [String]
-        do {
-            names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
-        } catch {
-            var isDirectory: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) { return [] }
-            throw StoreError(
-                .io, "cannot list the state directory: \(error.localizedDescription)", path: directory.path)
+        var names: [String] = []
+        // Twice: a processor may create the directory between a failed listing and the check that it
+        // is missing (a reader such as alm serve starts beside it).
+        for attempt in 1...2 {
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: directory.path)
+                break
+            } catch {
+                var isDirectory: ObjCBool = false
+                if !FileManager.default.fileExists(atPath: directory.path, isDirectory: &isDirectory) { return [] }
+                if attempt == 2 {
+                    throw StoreError(.io, "cannot list the state directory: \(error.localizedDescription)", path: directory.path)
+                }
+            }
         }
         return names.compactMap(partitionNumber(fileName:)).sorted()
     }

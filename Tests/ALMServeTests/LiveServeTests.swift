@@ -168,7 +168,9 @@ final class ServerProcess: @unchecked Sendable {  // used by one test at a time
             process.currentDirectoryURL = projectRoot
             process.arguments = arguments + ["--log-level", "error"]
         }
-        process.standardOutput = try FileHandle(forWritingTo: output)
+        let handle = try FileHandle(forWritingTo: output)
+        process.standardOutput = handle
+        process.standardError = handle  // its errors, if it ends early, are in the failure message
         try process.run()
     }
 
