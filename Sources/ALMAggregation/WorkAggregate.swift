@@ -52,15 +52,8 @@ public struct WorkAggregate: Sendable, Equatable {
         for (i, source) in sources.keys.sorted(by: utf8Less).enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             JSONOutput.appendString(source, to: &out)
-            out.append(contentsOf: ":{".utf8)
-            let metrics = sources[source]!
-            for (j, metric) in metrics.keys.sorted(by: utf8Less).enumerated() {
-                if j > 0 { out.append(UInt8(ascii: ",")) }
-                JSONOutput.appendString(metric, to: &out)
-                out.append(UInt8(ascii: ":"))
-                JSONOutput.appendDecimal(metrics[metric]!, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            out.append(UInt8(ascii: ":"))
+            appendCounts(sources[source]!, to: &out)
         }
         out.append(contentsOf: #"},"categories":"#.utf8)
         appendCategories(categories, includeZeros: true, to: &out)
@@ -73,14 +66,8 @@ public struct WorkAggregate: Sendable, Equatable {
         }
         out.append(UInt8(ascii: "}"))
         if !authors.isEmpty {
-            out.append(contentsOf: #","authors":{"#.utf8)
-            for (i, source) in authors.keys.sorted(by: utf8Less).enumerated() {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONOutput.appendString(source, to: &out)
-                out.append(UInt8(ascii: ":"))
-                JSONOutput.appendDecimal(authors[source]!, to: &out)
-            }
-            out.append(UInt8(ascii: "}"))
+            out.append(contentsOf: #","authors":"#.utf8)
+            appendCounts(authors, to: &out)
         }
         if let firstSeen {
             out.append(contentsOf: #","first_seen":"#.utf8)
@@ -92,6 +79,18 @@ public struct WorkAggregate: Sendable, Equatable {
         }
         out.append(UInt8(ascii: "}"))
         return out
+    }
+
+    /// `{"name":123,...}`, names in UTF-8 byte order.
+    private func appendCounts(_ counts: [String: UInt64], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (i, name) in counts.keys.sorted(by: utf8Less).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONOutput.appendString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONOutput.appendDecimal(counts[name]!, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     private func appendCategories(_ values: [Category: UInt64], includeZeros: Bool, to out: inout [UInt8]) {
