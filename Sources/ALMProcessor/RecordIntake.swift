@@ -46,10 +46,24 @@ public enum RecordIntake {
             + "(its latest usage event minus processor.usage_lateness_seconds); the request can no longer be deduplicated exactly")
     }
 
+    /// The most of a rejected record's value (and key) a dead letter carries. Kafka refuses records over
+    /// about 1 MB by default; a larger hostile record must not stop the processor. The whole record stays
+    /// in its raw topic, which the `alm.source.*` headers point to.
+    public static let deadLetterValueLimit = 256 * 1024
+    static let deadLetterKeyLimit = 1024
+    static let deadLetterHeadersLimit = 64 * 1024
+
     /// The record for `alm.dlq`: the input unchanged (key and value), with where it came from and why.
+    /// Beyond the limits above, the key and value are cut and `alm.dlq.truncated` says from what size.
     public static func deadLetter(for record: ConsumerRecord, code: String, field: String?, message: String,
                                   topic: String) -> ProducerRecord {
-        var headers = record.headers
+        let originalHeaderBytes = record.headers.reduce(0) { $0 + $1.name.utf8.count + ($1.value?.count ?? 0) }
+        var headers = originalHeaderBytes <= deadLetterHeadersLimit ? record.headers : []
+        var truncated: [String] = []
+        if record.value.count > deadLetterValueLimit { truncated.append("value \(record.value.count) bytes") }
+        if let key = record.key, key.count > deadLetterKeyLimit { truncated.append("key \(key.count) bytes") }
+        if originalHeaderBytes > deadLetterHeadersLimit { truncated.append("headers \(originalHeaderBytes) bytes, left out") }
+        if !truncated.isEmpty { headers.append(KafkaHeader(name: DeadLetterHeader.truncated, string: truncated.joined(separator: ", "))) }
         headers.append(KafkaHeader(name: DeadLetterHeader.code, string: code))
         headers.append(KafkaHeader(name: DeadLetterHeader.message, string: message))
         if let field { headers.append(KafkaHeader(name: DeadLetterHeader.field, string: field)) }
@@ -57,7 +71,8 @@ public enum RecordIntake {
         headers.append(KafkaHeader(name: DeadLetterSourceHeader.topic, string: record.topic))
         headers.append(KafkaHeader(name: DeadLetterSourceHeader.partition, string: String(record.partition)))
         headers.append(KafkaHeader(name: DeadLetterSourceHeader.offset, string: String(record.offset)))
-        return ProducerRecord(topic: topic, key: record.key, value: record.value, headers: headers,
+        return ProducerRecord(topic: topic, key: record.key.map { Array($0.prefix(deadLetterKeyLimit)) },
+                              value: Array(record.value.prefix(deadLetterValueLimit)), headers: headers,
                               timestampMs: record.timestampMs)
     }
 }

@@ -11,6 +11,8 @@ public enum DeadLetterHeader {
     public static let message = "alm.error.message"
     /// Where the input came from: `topic[partition]@offset`, or `file:line` for files.
     public static let origin = "alm.origin"
+    /// Present when the dead letter carries only the start of an oversized input: what was cut, from what size.
+    public static let truncated = "alm.dlq.truncated"
 }
 
 /// Decides where one raw event goes: its source's raw topic, keyed by the normalised work id, or the
