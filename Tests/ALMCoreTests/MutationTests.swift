@@ -49,6 +49,35 @@ struct MutationTests {
         #expect(rejectionsByCode.count >= 10, "\(rejectionsByCode)")
     }
 
+    /// The fuzzing the production issue asks for, as a seeded property test: a million damaged records
+    /// through the decoder and a million damaged identifiers through the DOI normaliser, no crash, and
+    /// every normalised DOI already in normal form (normalising is idempotent).
+    @Test func aMillionDamagedRecordsAndDOIsNeverCrash() throws {
+        let inputs = 1_000_000
+        let originals = try SharedFiles.exampleFileNames().map { try SharedFiles.example($0) }
+        var generator = SplitMix64(seed: 0x2026_1130)
+        var accepted = 0
+        for _ in 0..<inputs {
+            var mutant = originals[Int.random(in: 0..<originals.count, using: &generator)]
+            for _ in 0..<Int.random(in: 1...3, using: &generator) { Self.mutate(&mutant, using: &generator) }
+            if (try? RawEventDecoder.decode(mutant)) != nil { accepted += 1 }
+        }
+        #expect(accepted > inputs / 100 && accepted < inputs - inputs / 100, "both paths taken: \(accepted) accepted")
+
+        let identifiers = ["10.1371/journal.pone.0000001", "https://doi.org/10.1000/XYZ%2F1", "doi:10.5555/alm.1.",
+                           "http://dx.doi.org/10.1002/(SICI)1097-4636(199812)43:4<399::AID-JBM7>3.0.CO;2-B", "10.1234/a b"]
+        var normalized = 0, notIdempotent: [String] = []
+        for _ in 0..<inputs {
+            var bytes = Array(identifiers[Int.random(in: 0..<identifiers.count, using: &generator)].utf8)
+            for _ in 0..<Int.random(in: 1...3, using: &generator) { Self.mutate(&bytes, using: &generator) }
+            guard let doi = try? DOI.normalize(String(decoding: bytes, as: UTF8.self)) else { continue }
+            normalized += 1
+            if !DOI.isNormalized(doi) || (try? DOI.normalize(doi)) != doi { notIdempotent.append(doi) }
+        }
+        #expect(normalized > inputs / 100 && normalized < inputs - inputs / 100, "both paths taken: \(normalized) normalised")
+        #expect(notIdempotent.isEmpty, "\(notIdempotent.prefix(5))")
+    }
+
     @Test func randomBytesNeverCrash() {
         var generator = SplitMix64(seed: 42)
         for _ in 0..<5_000 {
