@@ -25,6 +25,8 @@ COPY Package.swift ./
 COPY Sources ./Sources
 # Package.swift declares the test targets too, and SwiftPM wants their folders to exist.
 COPY Tests ./Tests
+# Package.swift declares the micro-benchmark target too; its folder must exist for the manifest to load.
+COPY Benchmarks ./Benchmarks
 
 # The Swift runtime is linked statically, so the runtime stage needs only librdkafka1 and libc.
 RUN --mount=type=cache,target=/src/.build \
