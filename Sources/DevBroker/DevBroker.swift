@@ -16,7 +16,9 @@ public struct DevBroker: Sendable {
 
     /// Starts Tansu and waits until it accepts connections.
     /// - Parameter detached: run in its own session so it outlives this process (`alm dev broker start`).
-    public static func start(tansu: URL, port: Int? = nil, logFile: URL, detached: Bool = false,
+    /// - Parameter advertisedPort: the port clients are told to use, when something in front of the
+    ///   broker (a TLS proxy in tests) listens there; the broker's own port by default.
+    public static func start(tansu: URL, port: Int? = nil, advertisedPort: Int? = nil, logFile: URL, detached: Bool = false,
                              readyTimeout: Duration = .seconds(15)) throws -> DevBroker {
         let port = try port ?? freeLoopbackPort()
         if canConnect(port: port) {
@@ -24,7 +26,7 @@ public struct DevBroker: Sendable {
         }
         try FileManager.default.createDirectory(at: logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         let url = "tcp://127.0.0.1:\(port)"
-        let arguments = [tansu.path, "broker", "--listener-url", url, "--advertised-listener-url", url,
+        let arguments = [tansu.path, "broker", "--listener-url", url, "--advertised-listener-url", "tcp://127.0.0.1:\(advertisedPort ?? port)",
                          "--storage-engine", "memory://tansu/"]
         let pid = try ChildProcess.spawn(arguments, output: logFile, append: true, newSession: detached)
         let broker = DevBroker(port: port, pid: pid, logFile: logFile)
