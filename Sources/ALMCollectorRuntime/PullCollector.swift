@@ -229,6 +229,7 @@ public final class PullCollector: Sendable {
                 metrics.error(error.kind.rawValue)
                 logger.warning("\(settings.source.source): \(work.doi): \(error)",
                                metadata: ["collector.source": "\(settings.source.source)", "collector.error": "\(error.kind.rawValue)"])
+                await fetcher.noteUnreadableAnswer(error.kind.rawValue)
                 return .failure(SiteFailure(isMalformed: true))
             }
             guard let next = settings.source.nextPage?(identifiers, body) else { break }

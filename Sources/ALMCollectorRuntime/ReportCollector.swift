@@ -96,6 +96,8 @@ public final class ReportCollector: Sendable {
                         summary.failures += 1
                         metrics.error(error.kind.rawValue)
                         logger.warning("\(source): \(target) \(month): \(error)")
+                        await fetcher.noteUnreadableAnswer(error.kind.rawValue)
+                        if await fetcher.isPaused { break }
                         continue
                     }
                     _ = try await producer.sendAll(events.map { router.route($0.encodedJSON(), origin: url).record })

@@ -152,11 +152,21 @@ public actor SourceFetcher {
         case .connectionFailed: metrics.error("connection")
         case .status(let code, _): metrics.error(code == 429 ? "rate_limited" : code >= 500 ? "server" : "client")
         }
+        countTowardsBreaker(describe(outcome))
+    }
+
+    /// A 2xx answer whose body the caller could not read (garbage, an HTML error page, a changed
+    /// format) is a failure of the source too: enough of them open the breaker, as errors would.
+    public func noteUnreadableAnswer(_ reason: String) {
+        countTowardsBreaker("an unreadable answer (\(reason))")
+    }
+
+    private func countTowardsBreaker(_ last: String) {
         guard breaker.recordFailure(now: now) else { return }
         breakerTrips += 1
         metrics.paused.record(1)
         let message = "\(source): paused for \(Int(settings.breakerPauseSeconds)) s after \(settings.breakerThreshold) failures "
-            + "within \(Int(settings.breakerWindowSeconds)) s; last: \(describe(outcome))"
+            + "within \(Int(settings.breakerWindowSeconds)) s; last: \(last)"
         logger.error("\(message)", metadata: ["collector.source": "\(source)", "collector.breaker": "open"])
     }
 

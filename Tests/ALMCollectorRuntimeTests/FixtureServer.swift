@@ -14,6 +14,8 @@ struct FixtureResponse: Sendable {
     /// A streamed body instead: each chunk written, then a pause.
     var chunks: [[UInt8]]? = nil
     var pauseBetweenChunks: Duration = .zero
+    /// How long the server sits on the request before answering (a source that hangs).
+    var delay: Duration = .zero
 
     static func file(_ path: String) -> FixtureResponse {
         FixtureResponse(body: Array((try? Data(contentsOf: sharedDirectory.appendingPathComponent("fixtures/" + path))) ?? Data()))
@@ -58,6 +60,7 @@ final class FixtureServer: Sendable {
                 return log.filter { $0.target == target }.count
             }
             let answer = respond(logged, count)
+            if answer.delay > .zero { try? await Task.sleep(for: answer.delay) }
             var headers = HTTPFields()
             for (name, value) in answer.headers { if let field = HTTPField.Name(name) { headers[field] = value } }
             guard let chunks = answer.chunks else {
