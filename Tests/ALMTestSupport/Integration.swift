@@ -77,8 +77,9 @@ extension DevBroker {
     }
 }
 
-/// The `alm` binary `make test` builds before running the tests.
-public let almBinary = projectRoot.appendingPathComponent(".build/debug/alm")
+/// The `alm` binary `make test` builds before running the tests, or `ALM_BINARY` (`make soak` runs a release build).
+public let almBinary = ProcessInfo.processInfo.environment["ALM_BINARY"].map { URL(fileURLWithPath: $0) }
+    ?? projectRoot.appendingPathComponent(".build/debug/alm")
 
 extension DevBroker {
     /// `alm <arguments>` against this broker, from the project root.
