@@ -17,11 +17,25 @@ struct TopicsCommand: AsyncParsableCommand {
         }
     }
 
+    struct ReplicationOption: ParsableArguments {
+        @Option(help: ArgumentHelp("Copies of every topic, instead of the replication_factor of topics.yaml (3 on a three-broker cluster).",
+                                   valueName: "n"))
+        var replicationFactor: Int16?
+
+        func validate() throws {
+            if let replicationFactor, replicationFactor < 1 { throw ValidationError("--replication-factor must be at least 1") }
+        }
+
+        func apply(to declarations: TopicDeclarations) -> TopicDeclarations {
+            replicationFactor.map(declarations.replicated) ?? declarations
+        }
+    }
+
     /// Loads the declarations and runs `body` with an applier whose admin client is closed afterwards.
-    static func withApplier<T>(_ options: GlobalOptions, _ file: TopicsFileOption,
+    static func withApplier<T>(_ options: GlobalOptions, _ file: TopicsFileOption, _ replication: ReplicationOption,
                                _ body: (TopicDeclarations, TopicApplier) async throws -> T) async throws -> T {
         let configuration = try options.loadConfiguration()
-        let declarations = try file.load(configuration)
+        let declarations = replication.apply(to: try file.load(configuration))
         let logger = options.makeLogger("alm.topics")
         let admin = try KafkaAdmin(configuration: configuration.kafka, logger: logger)
         do {
@@ -40,10 +54,11 @@ struct TopicsCommand: AsyncParsableCommand {
 
         @OptionGroup var options: GlobalOptions
         @OptionGroup var file: TopicsFileOption
+        @OptionGroup var replication: ReplicationOption
 
         func run() async throws {
             do {
-                let outcome = try await TopicsCommand.withApplier(options, file) { declarations, applier in
+                let outcome = try await TopicsCommand.withApplier(options, file, replication) { declarations, applier in
                     try await applier.apply(declarations)
                 }
                 for name in outcome.created { print("created   \(name)") }
@@ -61,9 +76,10 @@ struct TopicsCommand: AsyncParsableCommand {
 
         @OptionGroup var options: GlobalOptions
         @OptionGroup var file: TopicsFileOption
+        @OptionGroup var replication: ReplicationOption
 
         func run() async throws {
-            let (declarations, existing) = try await TopicsCommand.withApplier(options, file) { declarations, applier in
+            let (declarations, existing) = try await TopicsCommand.withApplier(options, file, replication) { declarations, applier in
                 (declarations, try await applier.existing(declarations))
             }
             let plan = TopicPlan(declarations: declarations, existing: existing)

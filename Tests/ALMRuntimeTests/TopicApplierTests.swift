@@ -31,6 +31,30 @@ struct TopicApplierTests {
         }
     }
 
+    @Test("--replication-factor 3 (the compose cluster's topics service): every topic is created with 3 copies, and kept unchanged by the same apply; topics.yaml's 1 is then a mismatch")
+    func replicationFactorOverride() async throws {
+        try await DevBroker.withTemporary(projectRoot: projectRoot, name: #function) { broker in
+            let declared = try TopicDeclarations.load(file: projectRoot.appendingPathComponent("topics.yaml"))
+            let clustered = declared.replicated(3)
+            #expect(clustered.topics.map(\.name) == declared.topics.map(\.name))
+            #expect(clustered.topics.map(\.partitions) == declared.topics.map(\.partitions))
+            #expect(clustered.topics.map(\.config) == declared.topics.map(\.config))
+            let admin = try KafkaAdmin(configuration: KafkaConfiguration(["bootstrap.servers": broker.bootstrapServers]), logger: logger)
+            let applier = TopicApplier(admin: admin, logger: logger)
+
+            #expect(try await applier.apply(clustered).created.count == declared.topics.count)
+            #expect(try await applier.apply(clustered).unchanged.count == declared.topics.count)
+            let copies = try await admin.describeTopics().filter { declared[$0.name] != nil }.map(\.replicationFactor)
+            #expect(copies.count == declared.topics.count && copies.allSatisfy { $0 == 3 })
+            await #expect {
+                try await applier.apply(declared)
+            } throws: { error in
+                String(describing: error).contains("alm.works: replication_factor is 3 on the broker but 1 in topics.yaml")
+            }
+            await admin.close()
+        }
+    }
+
     @Test("topics whose partition count or config differ are reported, and nothing is changed")
     func mismatchedPartitions() async throws {
         try await DevBroker.withTemporary(projectRoot: projectRoot, name: #function) { broker in

@@ -38,6 +38,26 @@ struct BrokenCopiesAreCaughtTests {
     }
 }
 
+/// The same for the three-broker profile: each case breaks the merged docker-compose.yml +
+/// docker-compose.cluster.yml in one way.
+@Suite("broken copies of the three-broker profile are caught")
+struct BrokenClusterCopiesAreCaughtTests {
+    @Test(arguments: BreakingChange.clusterChanges)
+    func brokenClusterIsCaught(_ change: BreakingChange) throws {
+        let real = try Deployment.load(overrides: [Deployment.clusterOverride])
+        let before = real.allProblems()
+        #expect(before.isEmpty, "the real cluster profile has problems: \(before)")
+        var root = real.compose.root
+        let edit = try #require(change.compose)
+        edit(&root)
+        var broken = real
+        broken.compose = ComposeFile(root: root)
+        let problems = broken.allProblems()
+        #expect(problems.contains { $0.contains(change.expected) },
+                "\(change.name): expected a problem containing \"\(change.expected)\", got \(problems)")
+    }
+}
+
 struct BreakingChange: Sendable, CustomTestStringConvertible {
     var name: String
     /// A fragment of the problem the change must cause.
@@ -62,6 +82,52 @@ struct BreakingChange: Sendable, CustomTestStringConvertible {
                              _ edit: @escaping @Sendable (String) -> String) -> BreakingChange {
         BreakingChange(name: name, expected: expected, dockerignore: edit)
     }
+}
+
+extension BreakingChange {
+    static let clusterChanges: [BreakingChange] = [
+        .compose("one node accepting writes with one copy in sync", expect: "KAFKA_MIN_INSYNC_REPLICAS is 1; on a cluster of 3 brokers it must be 2") { root in
+            Edit.service(&root, where: { $0.name == "kafka-2" }) { body in Edit.environment(&body) { $0["KAFKA_MIN_INSYNC_REPLICAS"] = "1" } }
+        },
+        .compose("internal offsets topic with one copy", expect: "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR is 1; on a cluster") { root in
+            Edit.service(&root, where: { $0.name == "kafka" }) { body in Edit.environment(&body) { $0["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] = "1" } }
+        },
+        .compose("a quorum without node 3", expect: "lists 2 voters for 3 nodes") { root in
+            Edit.kafka(&root) { body in Edit.environment(&body) { $0["KAFKA_CONTROLLER_QUORUM_VOTERS"] = "1@kafka:9093,2@kafka-2:9093" } }
+        },
+        .compose("nodes listing different quorums", expect: "list different KAFKA_CONTROLLER_QUORUM_VOTERS") { root in
+            Edit.service(&root, where: { $0.name == "kafka-3" }) { body in
+                Edit.environment(&body) { $0["KAFKA_CONTROLLER_QUORUM_VOTERS"] = "1@kafka:9093,3@kafka-3:9093,2@kafka-2:9093" }
+            }
+        },
+        .compose("a voter on another node's host", expect: "voter host kafka-2 is not the service of node 3") { root in
+            Edit.kafka(&root) { body in Edit.environment(&body) { $0["KAFKA_CONTROLLER_QUORUM_VOTERS"] = "1@kafka:9093,2@kafka-2:9093,3@kafka-2:9093" } }
+        },
+        .compose("two nodes with one id", expect: "share KAFKA_NODE_ID 2") { root in
+            Edit.service(&root, where: { $0.name == "kafka-3" }) { body in Edit.environment(&body) { $0["KAFKA_NODE_ID"] = "2" } }
+        },
+        .compose("a node of another cluster", expect: "different CLUSTER_IDs") { root in
+            Edit.service(&root, where: { $0.name == "kafka-3" }) { body in Edit.environment(&body) { $0["CLUSTER_ID"] = "MkU3OEVBNTcwNTJENDM2Qg" } }
+        },
+        .compose("two brokers on one volume", expect: "both mount the volume kafka-2-data") { root in
+            Edit.service(&root, where: { $0.name == "kafka-3" }) { $0["volumes"] = ["kafka-2-data:/var/lib/kafka/data"] }
+        },
+        .compose("only two brokers", expect: "a KRaft quorum of two stops when either stops") { root in
+            Edit.services(&root) { $0["kafka-3"] = nil }
+        },
+        .compose("topics created with topics.yaml's single copy", expect: "passes --replication-factor (none)") { root in
+            Edit.topics(&root) { body in Edit.command(&body) { words in
+                if let index = words.firstIndex(of: "--replication-factor") { words.removeSubrange(index...(index + 1)) }
+            } }
+        },
+        .compose("topics created before node 3 is up", expect: "depends_on.kafka-3 must have `condition: service_healthy`") { root in
+            Edit.topics(&root) { body in
+                var dependencies = YAMLValue.mapping(body["depends_on"]) ?? [:]
+                dependencies["kafka-3"] = nil
+                body["depends_on"] = dependencies
+            }
+        },
+    ]
 }
 
 // MARK: Editing a parsed compose file

@@ -46,6 +46,33 @@ struct ComposeFileTests {
     }
 }
 
+/// The three-broker profile as `docker compose -f docker-compose.yml -f docker-compose.cluster.yml` sees it.
+@Suite("docker-compose.yml with docker-compose.cluster.yml (three brokers)")
+struct ClusterProfileTests {
+    @Test("every check passes on the merged files: three KRaft nodes in one quorum, three copies of every topic, two in sync")
+    func clusterProfileIsValid() throws {
+        let cluster = try Deployment.load(overrides: [Deployment.clusterOverride])
+        record(cluster.allProblems())
+        #expect(cluster.kafkaServices.map(\.name) == ["kafka", "kafka-2", "kafka-3"])
+        for broker in cluster.kafkaServices {
+            #expect(broker.environment["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093,2@kafka-2:9093,3@kafka-3:9093", "\(broker.name)")
+            #expect(broker.environment["KAFKA_DEFAULT_REPLICATION_FACTOR"] == "3" && broker.environment["KAFKA_MIN_INSYNC_REPLICAS"] == "2",
+                    "\(broker.name)")
+        }
+        let topics = try #require(cluster.almServices.first { Array(($0.command ?? []).prefix(2)) == ["topics", "apply"] })
+        #expect(topics.option("replication-factor") == "3")
+        #expect(Set(topics.dependsOn.map(\.service)).isSuperset(of: ["kafka", "kafka-2", "kafka-3"]))
+
+        // The profile changes the brokers and the topics job only; the single-node default is untouched.
+        let single = try Deployment.load()
+        #expect(single.kafkaServices.map(\.name) == ["kafka"])
+        #expect(single.kafkaServices.first?.environment["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka:9093")
+        for service in single.almServices where service.name != topics.name {
+            #expect(cluster.compose.service(service.name)?.command == service.command, "\(service.name)")
+        }
+    }
+}
+
 /// Records each problem as its own issue, so a failure reads as the list of what is wrong.
 func record(_ problems: [String], sourceLocation: SourceLocation = #_sourceLocation) {
     for problem in problems { Issue.record(Comment(rawValue: problem), sourceLocation: sourceLocation) }

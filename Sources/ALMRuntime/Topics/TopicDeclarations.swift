@@ -25,6 +25,17 @@ public struct TopicDeclarations: Sendable, Equatable {
 
     public subscript(name: String) -> TopicDeclaration? { topics.first { $0.name == name } }
 
+    /// Every topic with `factor` copies instead of its declared replication factor: how many copies a
+    /// topic has is the deployment's choice (one on a single broker, three on a cluster), while names,
+    /// partitions and retention stay those of topics.yaml.
+    public func replicated(_ factor: Int16) -> TopicDeclarations {
+        TopicDeclarations(topics: topics.map { topic in
+            var copy = topic
+            copy.replicationFactor = factor
+            return copy
+        })
+    }
+
     /// The per-source raw topics (`alm.raw.<source>`).
     public var rawTopics: [TopicDeclaration] { topics.filter { $0.name.hasPrefix(Self.rawTopicPrefix) } }
 

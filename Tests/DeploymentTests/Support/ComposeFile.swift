@@ -47,6 +47,27 @@ struct ComposeFile {
         return (ComposeFile(root: root), nil)
     }
 
+    /// This file with `override` laid over it as `docker compose -f this -f override` does for what our
+    /// files use: mappings merge key by key (services, environment, depends_on, volumes), anything else
+    /// (command, image, ports) is replaced by the override's.
+    func merging(_ override: ComposeFile) -> ComposeFile {
+        ComposeFile(root: Self.merge(root, override.root))
+    }
+
+    private static func merge(_ base: [String: Any], _ override: [String: Any]) -> [String: Any] {
+        var result = base
+        for (key, value) in override {
+            if let overriding = YAMLValue.mapping(value), let existing = YAMLValue.mapping(base[key]) {
+                result[key] = merge(existing, overriding)
+            } else if value is NSNull, YAMLValue.mapping(base[key]) != nil {
+                continue  // `volumes:` with nothing under it adds nothing
+            } else {
+                result[key] = value
+            }
+        }
+        return result
+    }
+
     /// Services in name order; entries that are not mappings are left out (the structure check reports them).
     var services: [ComposeService] {
         guard let mapping = YAMLValue.mapping(root["services"]) else { return [] }

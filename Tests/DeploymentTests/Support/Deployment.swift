@@ -20,15 +20,25 @@ struct Deployment {
 
     static let kafkaRepository = "apache/kafka"
 
-    /// Reads docker-compose.yml, Dockerfile and .dockerignore from the repository.
-    static func load() throws -> Deployment {
-        let (compose, problem) = ComposeFile.parse(try RepositoryFiles.read("docker-compose.yml"))
-        guard let compose else { throw RepositoryFiles.Missing(description: problem ?? "docker-compose.yml") }
+    /// The three-broker profile, laid over docker-compose.yml.
+    static let clusterOverride = "docker-compose.cluster.yml"
+
+    /// Reads docker-compose.yml (with `overrides` laid over it in order), Dockerfile and .dockerignore
+    /// from the repository.
+    static func load(overrides: [String] = []) throws -> Deployment {
+        var compose = try parseCompose("docker-compose.yml")
+        for file in overrides { compose = compose.merging(try parseCompose(file)) }
         return Deployment(
             compose: compose,
             dockerfile: DockerfileModel(try RepositoryFiles.read("Dockerfile")),
             dockerignore: try RepositoryFiles.read(".dockerignore"),
             fileExists: RepositoryFiles.exists)
+    }
+
+    static func parseCompose(_ file: String) throws -> ComposeFile {
+        let (compose, problem) = ComposeFile.parse(try RepositoryFiles.read(file))
+        guard let compose else { throw RepositoryFiles.Missing(description: problem.map { "\(file): \($0)" } ?? file) }
+        return compose
     }
 
     // MARK: Derived facts

@@ -46,14 +46,49 @@ extension Deployment {
             return ["docker-compose.yml: no service runs the \(Self.kafkaRepository) image"]
         }
         var problems: [String] = []
-        if brokers.count > 1 {
-            problems.append("docker-compose.yml: \(brokers.count) services run \(Self.kafkaRepository) (\(brokers.map(\.name).joined(separator: ", "))); the deployment is a single KRaft node")
+        if brokers.count == 2 {
+            problems.append("docker-compose.yml: 2 services run \(Self.kafkaRepository) (\(brokers.map(\.name).joined(separator: ", "))); a KRaft quorum of two stops when either stops: run one node or at least three")
         }
-        for broker in brokers { problems += kraftProblems(broker) }
+        for broker in brokers { problems += kraftProblems(broker, cluster: brokers) }
+        if brokers.count > 1 { problems += clusterProblems(brokers) }
         return problems
     }
 
-    private func kraftProblems(_ broker: ComposeService) -> [String] {
+    /// Copies of each topic and of the internal topics, and the copies a write needs: 1 and 1 on one
+    /// broker; 3 and 2 on a cluster, so that one broker may be down without refusing or losing a write.
+    static func replication(brokers: Int) -> (factor: Int, minInSync: Int) {
+        brokers == 1 ? (1, 1) : (3, 2)
+    }
+
+    /// What only a cluster can get wrong: nodes that clash, or that would not form one cluster.
+    private func clusterProblems(_ brokers: [ComposeService]) -> [String] {
+        var problems: [String] = []
+        let ids = brokers.map { ($0.name, $0.environment["KAFKA_NODE_ID"] ?? "") }
+        for (id, nodes) in Dictionary(grouping: ids, by: \.1) where nodes.count > 1 && !id.isEmpty {
+            problems.append("docker-compose.yml: services \(nodes.map(\.0).sorted().joined(separator: ", ")) share KAFKA_NODE_ID \(id); every KRaft node needs its own")
+        }
+        let clusterIDs = Set(brokers.map { $0.environment["CLUSTER_ID"] ?? "" })
+        if clusterIDs.count > 1 {
+            problems.append("docker-compose.yml: the \(Self.kafkaRepository) services have different CLUSTER_IDs (\(clusterIDs.sorted().joined(separator: ", "))); they would not form one cluster")
+        }
+        let quorums = Set(brokers.map { $0.environment["KAFKA_CONTROLLER_QUORUM_VOTERS"] ?? "" })
+        if quorums.count > 1 {
+            problems.append("docker-compose.yml: the \(Self.kafkaRepository) services list different KAFKA_CONTROLLER_QUORUM_VOTERS (\(quorums.sorted().joined(separator: " / "))); every node must list the same quorum")
+        }
+        var owners: [String: String] = [:]
+        for broker in brokers {
+            for mount in broker.volumeMounts {
+                guard let volume = mount.namedVolume else { continue }
+                if let other = owners[volume], other != broker.name {
+                    problems.append("docker-compose.yml: services \(other) and \(broker.name) both mount the volume \(volume); each broker needs its own data")
+                }
+                owners[volume] = broker.name
+            }
+        }
+        return problems
+    }
+
+    private func kraftProblems(_ broker: ComposeService, cluster: [ComposeService]) -> [String] {
         let at = "docker-compose.yml: services.\(broker.name)"
         let env = broker.environment
         var problems: [String] = []
@@ -129,13 +164,14 @@ extension Deployment {
             }
         }
 
-        // Quorum: exactly this node, on its controller listener.
+        // Quorum: every node of the deployment once, each at its own controller listener.
         if let votersText = require("KAFKA_CONTROLLER_QUORUM_VOTERS", "KRaft needs the controller quorum") {
             let voters = list(votersText)
-            if voters.count != 1 {
+            if cluster.count == 1, voters.count != 1 {
                 problems.append("\(at).environment.KAFKA_CONTROLLER_QUORUM_VOTERS \"\(votersText)\" must list exactly one voter on a single node")
+            } else if voters.count != cluster.count {
+                problems.append("\(at).environment.KAFKA_CONTROLLER_QUORUM_VOTERS \"\(votersText)\" lists \(voters.count) voters for \(cluster.count) nodes (\(cluster.map(\.name).joined(separator: ", "))); list each node once")
             }
-            let controllerPorts = Set(listeners.filter { controllerNames.contains($0.name) }.compactMap(\.port))
             for voter in voters {
                 let parts = voter.split(separator: "@", maxSplits: 1).map(String.init)
                 guard parts.count == 2, let id = Int(parts[0]) else {
@@ -143,15 +179,24 @@ extension Deployment {
                     continue
                 }
                 let address = HostPort(parts[1])
-                if let nodeID, id != nodeID {
+                let node = cluster.count == 1 ? broker : cluster.first { $0.environment["KAFKA_NODE_ID"] == String(id) }
+                guard let node else {
+                    problems.append("\(at).environment.KAFKA_CONTROLLER_QUORUM_VOTERS voter \(id) is the KAFKA_NODE_ID of no \(Self.kafkaRepository) service")
+                    continue
+                }
+                if cluster.count == 1, let nodeID, id != nodeID {
                     problems.append("\(at).environment.KAFKA_CONTROLLER_QUORUM_VOTERS voter \(id) is not this node (KAFKA_NODE_ID \(nodeID))")
                 }
-                let selfNames: Set<String> = [broker.name, broker.hostname ?? broker.name, "localhost", "127.0.0.1"]
-                if !selfNames.contains(address.host) {
-                    problems.append("\(at).environment.KAFKA_CONTROLLER_QUORUM_VOTERS voter host \(address.host) is not this service (\(broker.name))")
+                var nodeNames: Set<String> = [node.name, node.hostname ?? node.name]
+                if cluster.count == 1 { nodeNames.formUnion(["localhost", "127.0.0.1"]) }
+                if !nodeNames.contains(address.host) {
+                    problems.append("\(at).environment.KAFKA_CONTROLLER_QUORUM_VOTERS voter host \(address.host) is not the service of node \(id) (\(node.name))")
                 }
+                let nodeControllers = list(node.environment["KAFKA_CONTROLLER_LISTENER_NAMES"])
+                let controllerPorts = Set(KafkaListener.parseList(node.environment["KAFKA_LISTENERS"])
+                    .filter { nodeControllers.contains($0.name) }.compactMap(\.port))
                 if address.port.map(controllerPorts.contains) != true {
-                    problems.append("\(at).environment.KAFKA_CONTROLLER_QUORUM_VOTERS voter port \(address.port.map(String.init) ?? "none") is not the controller listener's port (\(controllerPorts.sorted().map(String.init).joined(separator: ", ")))")
+                    problems.append("\(at).environment.KAFKA_CONTROLLER_QUORUM_VOTERS voter port \(address.port.map(String.init) ?? "none") is not the controller listener's port of \(node.name) (\(controllerPorts.sorted().map(String.init).joined(separator: ", ")))")
                 }
             }
         }
@@ -165,17 +210,27 @@ extension Deployment {
             }
         }
 
-        // One broker: internal topics with more than one replica cannot be created.
-        for key in ["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
-                    "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR"] {
-            if let value = require(key, "the default (3) needs three brokers"), value != "1" {
-                problems.append("\(at).environment.\(key) is \(value); with one broker it must be 1")
+        // Copies: one broker cannot hold more than one; a cluster keeps three and needs two per write.
+        let replication = Self.replication(brokers: cluster.count)
+        let expected: [(key: String, value: Int)] = [
+            ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", replication.factor),
+            ("KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR", replication.factor),
+            ("KAFKA_TRANSACTION_STATE_LOG_MIN_ISR", replication.minInSync),
+            ("KAFKA_DEFAULT_REPLICATION_FACTOR", replication.factor),
+            ("KAFKA_MIN_INSYNC_REPLICAS", replication.minInSync),
+        ]
+        let optionalOnOneBroker: Set<String> = ["KAFKA_DEFAULT_REPLICATION_FACTOR", "KAFKA_MIN_INSYNC_REPLICAS"]
+        for (key, wanted) in expected {
+            let value: String?
+            if cluster.count == 1 {
+                value = optionalOnOneBroker.contains(key) ? env[key] : require(key, "the default (3) needs three brokers")
+            } else {
+                value = require(key, "Kafka's defaults keep one copy and accept a write on one broker")
             }
-        }
-        for key in ["KAFKA_DEFAULT_REPLICATION_FACTOR", "KAFKA_MIN_INSYNC_REPLICAS"] {
-            if let value = env[key], value != "1" {
-                problems.append("\(at).environment.\(key) is \(value); with one broker it must be 1")
-            }
+            guard let value, value != String(wanted) else { continue }
+            problems.append(cluster.count == 1
+                ? "\(at).environment.\(key) is \(value); with one broker it must be 1"
+                : "\(at).environment.\(key) is \(value); on a cluster of \(cluster.count) brokers it must be \(wanted) (three copies, two acknowledge each write)")
         }
 
         // Topics come from topics.yaml only.
@@ -278,6 +333,17 @@ extension Deployment {
             }
             if service.option("topics") == nil {
                 problems.append("\(at).command has no --topics FILE: the image's working directory holds no topics.yaml")
+            }
+            let brokers = kafkaServices
+            if brokers.count > 1 {
+                let factor = Self.replication(brokers: brokers.count).factor
+                if service.option("replication-factor") != String(factor) {
+                    problems.append("\(at).command passes --replication-factor \(service.option("replication-factor") ?? "(none)"): on a cluster of \(brokers.count) brokers every topic needs \(factor) copies (topics.yaml declares the single-broker 1)")
+                }
+                let healthy = Set(service.dependsOn.filter { $0.condition == "service_healthy" }.map(\.service))
+                for broker in brokers where !healthy.contains(broker.name) {
+                    problems.append("\(at).depends_on.\(broker.name) must have `condition: service_healthy`: a topic with \(factor) copies is created only once every broker is up")
+                }
             }
             let hosts = (service.kafkaProperties["bootstrap.servers"] ?? "").split(separator: ",").map { HostPort(String($0)).host }
             for host in hosts {
