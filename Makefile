@@ -4,7 +4,7 @@ SHELL := /bin/bash
 # librdkafka built by scripts/setup-librdkafka (Debian 12's is too old) is found through pkg-config.
 export PKG_CONFIG_PATH := $(CURDIR)/.deps/librdkafka/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
-.PHONY: setup build test demo bench bench-micro clean
+.PHONY: setup build test soak demo bench bench-micro clean
 
 setup:
 	@scripts/setup
@@ -19,6 +19,16 @@ test: setup
 	swift test --skip-build --skip LiveServeTests
 	@# Timed (the API follows alm.metrics within 2 s): alone, not beside the parallel suite's load.
 	swift test --skip-build --filter LiveServeTests
+
+# The long variant of the fault tests (docs/operations.md, "Fault tests"): a release alm, the kill -9
+# test at SOAK_RECORDS records with SOAK_KILLS kills, then the other fault suites.
+SOAK_RECORDS ?= 3000000
+SOAK_KILLS ?= 40
+soak: setup
+	swift build -c release --product alm
+	swift build --build-tests
+	ALM_BINARY=$(CURDIR)/.build/release/alm ALM_CRASH_RECORDS=$(SOAK_RECORDS) ALM_CRASH_KILLS=$(SOAK_KILLS) \
+		swift test --skip-build --filter 'CrashTests|BrokerFreezeTests|SnapshotDiskTests|HostileInputTests|SourceFaultTests|MutationTests'
 
 demo: build
 	@scripts/demo
