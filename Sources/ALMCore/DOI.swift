@@ -113,24 +113,10 @@ public enum DOI {
     }
 
     private static func decodingPercentEscapes(_ text: Substring) throws(DOIError) -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(hexDigitValue),
-                let low = iterator.next().flatMap(hexDigitValue)
-            else { throw .invalidPercentEncoding }
-            let decoded = high << 4 | low
-            // A "%" in the result would be read as an escape when the normalised DOI is normalised
-            // again (every decoded record is): normalisation must be idempotent, so "%25" is refused.
-            guard decoded != UInt8(ascii: "%") else { throw .invalidPercentEncoding }
-            bytes.append(decoded)
-        }
-        guard let decoded = String(validating: bytes, as: UTF8.self) else {
+        // A "%" in the result (only "%25" gives one: a bare "%" is not an escape) would be read as an
+        // escape when the normalised DOI is normalised again (every decoded record is): normalisation
+        // must be idempotent, so it is refused.
+        guard let decoded = PercentEncoding.decode(text), !decoded.utf8.contains(UInt8(ascii: "%")) else {
             throw .invalidPercentEncoding
         }
         return decoded

@@ -39,18 +39,7 @@ public enum Markup {
     /// The inverse of `pathSegment`: `%XX` decoded as UTF-8 (`+` stays `+`). Nil for a malformed escape
     /// or bytes that are not UTF-8. Routers such as Hummingbird hand over path parameters still encoded.
     public static func decodePathSegment(_ segment: String) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(segment.utf8.count)
-        var iterator = segment.utf8.makeIterator()
-        while let byte = iterator.next() {
-            guard byte == UInt8(ascii: "%") else {
-                bytes.append(byte)
-                continue
-            }
-            guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        return String(validating: bytes, as: UTF8.self)
+        PercentEncoding.decode(segment)
     }
 
     /// The doi.org address of a DOI: percent-encoded like a path segment except that `/` stays, as the
@@ -103,15 +92,6 @@ public enum Markup {
             return true
         default:
             return false
-        }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        default: return nil
         }
     }
 }
