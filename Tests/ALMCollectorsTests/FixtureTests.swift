@@ -41,6 +41,8 @@ struct FixtureTests {
         #expect(posts.allSatisfy { $0.metric == "discusses" && $0.id?.hasPrefix("reddit:t3_") == true })
         #expect(posts[0].id == "reddit:t3_1ee560")
         #expect(posts[0].occurredAt == Timestamp(microsecondsSinceEpoch: 1_368_637_584_000_000))
+        #expect(posts.map(\.author) == ["reddit:u/jjberg2", "reddit:u/jjberg2", "reddit:u/YetAnotherBadAlias"],
+                "two of the posts are by one author, which the attention score counts once")
         #expect(totals(events) == ["likes": 1013, "comments": 158])
         #expect(try parse(RedditSearchParser(), "reddit/search-empty.json", work: "10.1/x").isEmpty)
     }

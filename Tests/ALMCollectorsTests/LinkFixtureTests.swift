@@ -48,6 +48,7 @@ struct LinkFixtureTests {
         #expect(events[0].subj == "https://hypothes.is/a/Qm9vaDZ0aGlz")
         #expect(events[1].subj == "https://hyp.is/c2Vjb25k/doi.org/10.1371/journal.pone.0000001", "no html link: the incontext one")
         #expect(events[0].obj == "https://doi.org/10.1371/journal.pone.0000001")
+        #expect(events.allSatisfy { $0.author == "acct:felicity_nunsun@hypothes.is" }, "the annotator, for one mention per author")
         #expect(try hypothesis(try search(total: 0, [])).isEmpty)
     }
 

@@ -3,7 +3,7 @@ import Foundation
 
 /// Hypothes.is `GET /api/search?uri={url}`: each annotation (row) on the work's DOI URL or landing page
 /// is an `annotates` event with Hypothes.is's own id, dated by `created`, linked by its `links.html` page
-/// (else `links.incontext`). A row hidden by moderators or judged spam retracts the annotation
+/// (else `links.incontext`), its annotator as `meta.author`. A row hidden by moderators or judged spam retracts the annotation
 /// (`action: delete`, dated by `updated` so it wins over the earlier add).
 public struct HypothesisSearchParser: ResponseParser {
     public let source = "hypothesis"
@@ -40,8 +40,11 @@ public struct HypothesisSearchParser: ResponseParser {
             let retracted = (row["hidden"] as? Bool) == true
                 || (row["moderation_status"] as? String).map(Self.retractedStatuses.contains) == true
             let occurred = retracted && row["updated"] != nil ? try timestamp(row, "updated", at: path) : created
+            // The annotator's account (`acct:<username>@<authority>`): one mention per author in the score.
+            let author = (row["user"] as? String).flatMap { $0.isEmpty ? nil : metaText(["author": $0]) }
             events.append(try factory.event(id: "hypothesis:\(id)", work: work, metric: "annotates", subj: page,
-                                            obj: row["uri"] as? String, occurredAt: occurred, action: retracted ? .delete : .add))
+                                            obj: row["uri"] as? String, occurredAt: occurred, action: retracted ? .delete : .add,
+                                            meta: author))
         }
         return events
     }

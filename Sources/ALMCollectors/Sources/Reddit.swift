@@ -2,7 +2,8 @@ import ALMCore
 import Foundation
 
 /// reddit `GET /search.json?q="{doi}"`: each post linking the work is a `discusses` event (reddit's
-/// own fullname as id); the posts' scores and comment counts are `likes` and `comments` totals.
+/// own fullname as id, its poster as `meta.author`); the posts' scores and comment counts are `likes`
+/// and `comments` totals.
 public struct RedditSearchParser: ResponseParser {
     public let source = "reddit"
     public let format = "search"
@@ -25,9 +26,12 @@ public struct RedditSearchParser: ResponseParser {
             let permalink = try json.string(post, "permalink", at: path)
             let created = (post["created_utc"] as? NSNumber)?.doubleValue
             let occurred = created.flatMap { Timestamp(microsecondsSinceEpoch: Int64($0) * 1_000_000) }
+            // The poster, so that the attention score counts one mention per author; a deleted account
+            // ("[deleted]") names no one, and its post counts alone.
+            let author = (post["author"] as? String).flatMap { $0.isEmpty || $0 == "[deleted]" ? nil : "reddit:u/" + $0 }
             events.append(try factory.event(id: "reddit:\(name)", work: work, metric: "discusses",
                                             subj: "https://www.reddit.com" + permalink, obj: "https://doi.org/\(work)",
-                                            occurredAt: occurred))
+                                            occurredAt: occurred, meta: author.flatMap { metaText(["author": $0]) }))
             // reddit reports a negative score for downvoted posts; the likes total counts upvotes only.
             if let score = (post["score"] as? NSNumber)?.int64Value, score > 0 { likes += UInt64(score) }
             comments += try json.count(post, "num_comments", at: path)
