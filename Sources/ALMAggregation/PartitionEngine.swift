@@ -348,58 +348,6 @@ struct WindowEntry: Comparable {
     }
 }
 
-struct WorkState {
-    var sources: [String: [String: UInt64]] = [:]
-    var categories: [Category: UInt64] = [:]
-    var byMonth: [String: [Category: UInt64]] = [:]
-    var firstSeen: Int64?
-    var lastSeen: Int64?
-    /// source → author → how many counted events of the work that author made.
-    var authorEvents: [String: [String: UInt32]] = [:]
-
-    init() {}
-
-    init(_ aggregate: WorkAggregate) {
-        sources = aggregate.sources
-        categories = aggregate.categories.filter { $0.value != 0 }
-        byMonth = aggregate.byMonth
-        firstSeen = aggregate.firstSeen?.microsecondsSinceEpoch
-        lastSeen = aggregate.lastSeen?.microsecondsSinceEpoch
-    }
-
-    mutating func add(_ c: Contribution, sign: Int, categories map: CategoryMap) {
-        if let author = c.author { countAuthor(author, of: c.source, sign: sign) }
-        guard c.value > 0 else { return }
-        Self.adjust(&sources[c.source, default: [:]][c.metric], by: c.value, sign: sign)
-        if sources[c.source]?.isEmpty == true { sources[c.source] = nil }
-        guard let category = map.category(source: c.source, metric: c.metric) else { return }
-        Self.adjust(&categories[category], by: c.value, sign: sign)
-        Self.adjust(&byMonth[c.month, default: [:]][category], by: c.value, sign: sign)
-        if byMonth[c.month]?.isEmpty == true { byMonth[c.month] = nil }
-    }
-
-    mutating func countAuthor(_ author: String, of source: String, sign: Int) {
-        let current = authorEvents[source]?[author] ?? 0
-        let next = sign > 0 ? current + 1 : current - 1
-        authorEvents[source, default: [:]][author] = next == 0 ? nil : next
-        if authorEvents[source]?.isEmpty == true { authorEvents[source] = nil }
-    }
-
-    /// Adds or subtracts, removing the entry when it reaches zero (absent and zero are the same).
-    private static func adjust(_ slot: inout UInt64?, by value: UInt64, sign: Int) {
-        let current = slot ?? 0
-        let next = sign > 0 ? current &+ value : current &- value
-        slot = next == 0 ? nil : next
-    }
-
-    func aggregate(work: String) -> WorkAggregate {
-        WorkAggregate(work: work, sources: sources, categories: categories, byMonth: byMonth,
-                      firstSeen: firstSeen.flatMap(Timestamp.init(microsecondsSinceEpoch:)),
-                      lastSeen: lastSeen.flatMap(Timestamp.init(microsecondsSinceEpoch:)),
-                      authors: authorEvents.mapValues { UInt64($0.count) })
-    }
-}
-
 /// `YYYY-MM` of an instant ("" outside the years a timestamp may have), without formatting the whole
 /// timestamp: it is asked once per usage and count record.
 func month(of microseconds: Int64) -> String {
