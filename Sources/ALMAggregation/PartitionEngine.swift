@@ -189,6 +189,10 @@ public final class PartitionEngine {
         case none
         case direct(Contribution)
         case window(StateKey, WindowEntry)
+
+        var isWindow: Bool {
+            if case .window = self { true } else { false }
+        }
     }
 
     /// `key`, when the caller has it, is the record's state key (saves building it again).
@@ -198,6 +202,20 @@ public final class PartitionEngine {
 
     private func apply(from before: Effect, to after: Effect, replacing previous: RawEvent?, with record: RawEvent) {
         let work = WorkKey(text: record.work)
+        if !before.isWindow && !after.isWindow {
+            // The common case, without the bookkeeping below: the old contribution out, the new one in.
+            var removal: Contribution?, addition: Contribution?
+            if case .direct(let contribution) = before { removal = contribution }
+            if case .direct(let contribution) = after { addition = contribution }
+            guard removal != nil || addition != nil else { return }
+            let categories = rules.categories
+            Self.update(&works[work, default: WorkState()]) { state in
+                if let removal { state.add(removal, sign: -1, categories: categories) }
+                if let addition { state.add(addition, sign: 1, categories: categories) }
+            }
+            dirtyWorks.insert(work)
+            return
+        }
         // Window effects change the counted status of neighbours, so each touched window's whole
         // contribution is replaced: windows hold one session's requests for one work, a handful.
         var touched: [StateKey: [Contribution]] = [:]
