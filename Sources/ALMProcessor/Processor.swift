@@ -41,9 +41,6 @@ public struct ProcessorSettings: Sendable {
         // A short session makes rebalances quick (and the dev broker joins after half of it).
         "session.timeout.ms": "10000",
         "heartbeat.interval.ms": "1000",
-        // librdkafka prefetches up to 64 MiB per consumer by default; 16 MiB keeps a 5 000-record batch
-        // and more than a second of reading queued, at a quarter of the memory (measured: same speed).
-        "queued.max.messages.kbytes": "16384",
     ])
 }
 
