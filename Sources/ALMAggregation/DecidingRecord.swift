@@ -1,8 +1,8 @@
 import ALMCore
 
 /// A deciding record as the partition state store holds it: a row of the `records` table whose key is
-/// an `.event`, `.total` or `.count` `StateKey` and whose value is the canonical JSON of the record
-/// (`RawEvent.encodedJSON()`, what `PartitionEngine.drainChanges` hands to the store).
+/// an `.event`, `.total` or `.count` `StateKey` and whose value is the record's compact encoding without
+/// the key's fields (`StoredRecord.value(of:)`, what `PartitionEngine.drainChanges` hands to the store).
 public struct DecidingRecord: Sendable, Hashable {
     public let key: StateKey
     public let record: RawEvent
@@ -11,18 +11,8 @@ public struct DecidingRecord: Sendable, Hashable {
     /// (a watermark row, a damaged row, a row of another layout).
     public init(key: [UInt8], value: [UInt8]) throws(RestoreError) {
         let key = StateKey(bytes: key)
-        guard let kind = key.kind, [.event, .total, .count].contains(kind) else {
-            throw RestoreError("not the key of a deciding record (kind \(key.bytes.first.map(String.init) ?? "none"))")
-        }
-        let record: RawEvent
-        do {
-            record = try RawEventDecoder.decode(value)
-        } catch {
-            throw RestoreError("stored record does not decode: \(error)")
-        }
-        guard StateKey(decidingRecordOf: record) == key else { throw RestoreError("stored record does not match its key") }
+        self.record = try StoredRecord.record(key: key, value: value)
         self.key = key
-        self.record = record
     }
 
     public init(_ record: RawEvent) {

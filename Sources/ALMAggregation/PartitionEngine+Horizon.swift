@@ -55,8 +55,9 @@ extension PartitionEngine {
             guard let limit = expiryLimit(of: source) else { continue }
             while let next = expiryQueues[source]?.min, next.time < limit {
                 _ = expiryQueues[source]?.removeMin()
-                if let record = decided[next.key], recordTime(record) == next.time {
-                    forget(next.key)
+                if let held = decided[next.key], held.time == next.time {
+                    // The record scheduled still decides (same row): its window is known.
+                    forget(next.key, window: held.row == next.row ? next.window : .unknown)
                     forgotten += 1
                 }
             }
@@ -76,15 +77,16 @@ extension PartitionEngine {
         horizon(of: source).map { $0 &- rules.doubleClickWindowMicroseconds }
     }
 
-    func scheduleExpiry(of key: StateKey, record: RawEvent) {
+    func scheduleExpiry(of key: StateKey, source: String, held: HeldRecord, effect: Effect) {
         guard rules.usageLatenessMicroseconds != nil else { return }
-        expiryQueues[record.source, default: Heap()].insert(Expiry(time: recordTime(record), key: key))
+        let window: KnownWindow = if case .window(let windowKey, let entry) = effect { .entry(windowKey, entry) } else { .none }
+        expiryQueues[source, default: Heap()].insert(Expiry(time: held.time, key: key, row: held.row, window: window))
     }
 
-    /// Before a usage record is applied: an expired deciding record of its identity counts as absent.
-    func forgetIfExpired(_ key: StateKey) {
-        guard let current = decided[key], let limit = expiryLimit(of: current.source),
-              recordTime(current) < limit else { return }
+    /// Before a usage record of `source` is applied: an expired deciding record of its identity (whose
+    /// key holds the same source) counts as absent.
+    func forgetIfExpired(_ key: StateKey, source: String) {
+        guard let current = decided[key], let limit = expiryLimit(of: source), current.time < limit else { return }
         forget(key)
     }
 
@@ -93,25 +95,49 @@ extension PartitionEngine {
     func forgetExpiredEntries(of windowKey: StateKey) {
         guard let first = windows[windowKey]?.first, let limit = expiryLimit(of: first.source) else { return }
         while let entry = windows[windowKey]?.first, entry.time < limit {
-            forget(entry.recordKey)
+            forget(entry.recordKey, window: .entry(windowKey, entry))
             if windows[windowKey]?.first == entry { removeEntry(entry, from: windowKey) }
         }
     }
 
-    /// Drops a usage record from memory without touching the aggregates.
-    private func forget(_ key: StateKey) {
-        guard let record = decided.removeValue(forKey: key) else { return }
-        if case .window(let windowKey, let entry) = effect(of: record) { removeEntry(entry, from: windowKey) }
+    /// Drops a usage record from memory without touching the aggregates. `window`, when the caller knows
+    /// it, is the deciding record's window entry (saves decoding the record to find it).
+    private func forget(_ key: StateKey, window: KnownWindow = .unknown) {
+        guard let held = decided.removeValue(forKey: key) else { return }
+        switch window {
+        case .entry(let windowKey, let entry):
+            removeEntry(entry, from: windowKey)
+        case .none:
+            break
+        case .unknown:
+            if case .window(let windowKey, let entry) = effect(of: record(of: held, key: key)) { removeEntry(entry, from: windowKey) }
+        }
         dirtyRecords.remove(key)
         evictedRecords.insert(key)
     }
 }
 
+/// The double-click window entry of a usage record, when known without decoding it.
+enum KnownWindow {
+    case unknown
+    /// The record has none (a delete, or a robot's request).
+    case none
+    case entry(StateKey, WindowEntry)
+}
+
 struct Expiry: Comparable {
     let time: Int64
     let key: StateKey
+    /// The row of the record scheduled and its window: while that row still decides, forgetting it needs
+    /// no decoding.
+    let row: [UInt8]
+    let window: KnownWindow
 
     static func < (a: Expiry, b: Expiry) -> Bool {
         a.time != b.time ? a.time < b.time : a.key < b.key
+    }
+
+    static func == (a: Expiry, b: Expiry) -> Bool {
+        a.time == b.time && a.key == b.key
     }
 }

@@ -24,7 +24,8 @@ import HeapModule
 public final class PartitionEngine {
     public let rules: AggregationRules
 
-    var decided: [StateKey: RawEvent] = [:]
+    /// The deciding record of each identity, compact (`HeldRecord`).
+    var decided: [StateKey: HeldRecord] = [:]
     var windows: [StateKey: [WindowEntry]] = [:]
     var works: [WorkKey: WorkState] = [:]
     var dirtyRecords: Set<StateKey> = []
@@ -54,16 +55,19 @@ public final class PartitionEngine {
         let sawNew = noteSeen(work, at: recordTime(record))
         let key = stateKey(of: record)
         let usage = isUsage(record)
-        if usage { forgetIfExpired(key) }
-        if let current = decided[key], !beats(record, current) { return sawNew }
-        let previous = decided.updateValue(record, forKey: key)
+        if usage { forgetIfExpired(key, source: record.source) }
+        let held = HeldRecord(record, row: StoredRecord.value(of: record))
+        let current = decided[key]
+        if let current, !beats(record, held, current, key: key) { return sawNew }
+        decided[key] = held
         dirtyRecords.insert(key)
-        if usage {
-            evictedRecords.remove(key)
-            scheduleExpiry(of: key, record: record)
-        }
+        let previous = current.map { self.record(of: $0, key: key) }
         let before = previous.map { effect(of: $0, key: key) } ?? .none
         let after = effect(of: record, key: key)
+        if usage {
+            evictedRecords.remove(key)
+            scheduleExpiry(of: key, source: record.source, held: held, effect: after)
+        }
         apply(from: before, to: after, replacing: previous, with: record)
         return true
     }
@@ -80,7 +84,7 @@ public final class PartitionEngine {
     // MARK: - Persistence
 
     /// What changed since the last call: the state records to upsert (key, value) and to delete, and
-    /// the works whose aggregate changed. Values are the canonical JSON of a deciding record, or for
+    /// the works whose aggregate changed. Values are a deciding record's `StoredRecord.value`, or for
     /// `.watermark` keys a big-endian Int64 (microseconds).
     public func drainChanges() -> EngineChanges {
         var changes = EngineChanges()
@@ -89,8 +93,8 @@ public final class PartitionEngine {
             if key.kind == .watermark {
                 guard let source = key.fields?.first, let time = watermarks[source] else { continue }
                 changes.upserts.append((key, encodeInt64(time)))
-            } else if let record = decided[key] {
-                changes.upserts.append((key, record.encodedJSON()))
+            } else if let held = decided[key] {
+                changes.upserts.append((key, held.row))
             }
         }
         changes.deletes = Array(evictedRecords)
@@ -125,16 +129,12 @@ public final class PartitionEngine {
             }
             watermarks[source] = time
         case .event, .total, .count:
-            let record: RawEvent
-            do {
-                record = try RawEventDecoder.decode(value)
-            } catch {
-                throw RestoreError("stored record does not decode: \(error)")
-            }
-            guard stateKey(of: record) == key else { throw RestoreError("stored record does not match its key") }
-            decided[key] = record
-            if isUsage(record) { scheduleExpiry(of: key, record: record) }
-            switch effect(of: record) {
+            let record = try StoredRecord.record(key: key, value: value)
+            let held = HeldRecord(record, row: value)
+            decided[key] = held
+            let effect = effect(of: record, key: key)
+            if isUsage(record) { scheduleExpiry(of: key, source: record.source, held: held, effect: effect) }
+            switch effect {
             case .window(let windowKey, let entry): insertEntry(entry, into: windowKey)
             case .direct(let contribution):
                 // Authors are not in the stored aggregate line (only their number is): every event with a
@@ -155,20 +155,29 @@ public final class PartitionEngine {
         StateKey(decidingRecordOf: record)
     }
 
-    /// True when `candidate` should replace `current` as the deciding record of their key.
-    private func beats(_ candidate: RawEvent, _ current: RawEvent) -> Bool {
+    /// True when `candidate` (held as `held`) should replace `current` as the deciding record of `key`.
+    private func beats(_ candidate: RawEvent, _ held: HeldRecord, _ current: HeldRecord, key: StateKey) -> Bool {
         switch candidate.kind {
         case .event:
-            let a = candidate.occurredAt?.microsecondsSinceEpoch ?? 0, b = current.occurredAt?.microsecondsSinceEpoch ?? 0
-            if a != b { return a > b }
-            let aDeletes = candidate.action == .delete, bDeletes = current.action == .delete
-            if aDeletes != bDeletes { return aDeletes }
+            // An event always has an `occurred_at`, which is its `time`.
+            if held.time != current.time { return held.time > current.time }
+            if held.isDelete != current.isDelete { return held.isDelete }
         case .total, .count:
-            let a = candidate.observedAt.microsecondsSinceEpoch, b = current.observedAt.microsecondsSinceEpoch
-            if a != b { return a > b }
-            if candidate.value != current.value { return candidate.value > current.value }
+            if held.observedAt != current.observedAt { return held.observedAt > current.observedAt }
+            if held.value != current.value { return held.value > current.value }
         }
-        return current.encodedJSON().lexicographicallyPrecedes(candidate.encodedJSON())
+        // Equal rows are the same record (a re-delivery); otherwise the greater canonical JSON wins.
+        if held.row == current.row { return false }
+        return record(of: current, key: key).encodedJSON().lexicographicallyPrecedes(candidate.encodedJSON())
+    }
+
+    /// The full record of a held one (decoded from its compact row and key).
+    func record(of held: HeldRecord, key: StateKey) -> RawEvent {
+        do {
+            return try StoredRecord.record(key: key, value: held.row)
+        } catch {
+            preconditionFailure("a held record does not decode: \(error)")
+        }
     }
 
     func recordTime(_ record: RawEvent) -> Int64 {
@@ -180,6 +189,10 @@ public final class PartitionEngine {
         case none
         case direct(Contribution)
         case window(StateKey, WindowEntry)
+
+        var isWindow: Bool {
+            if case .window = self { true } else { false }
+        }
     }
 
     /// `key`, when the caller has it, is the record's state key (saves building it again).
@@ -189,6 +202,20 @@ public final class PartitionEngine {
 
     private func apply(from before: Effect, to after: Effect, replacing previous: RawEvent?, with record: RawEvent) {
         let work = WorkKey(text: record.work)
+        if !before.isWindow && !after.isWindow {
+            // The common case, without the bookkeeping below: the old contribution out, the new one in.
+            var removal: Contribution?, addition: Contribution?
+            if case .direct(let contribution) = before { removal = contribution }
+            if case .direct(let contribution) = after { addition = contribution }
+            guard removal != nil || addition != nil else { return }
+            let categories = rules.categories
+            Self.update(&works[work, default: WorkState()]) { state in
+                if let removal { state.add(removal, sign: -1, categories: categories) }
+                if let addition { state.add(addition, sign: 1, categories: categories) }
+            }
+            dirtyWorks.insert(work)
+            return
+        }
         // Window effects change the counted status of neighbours, so each touched window's whole
         // contribution is replaced: windows hold one session's requests for one work, a handful.
         var touched: [StateKey: [Contribution]] = [:]
@@ -206,10 +233,12 @@ public final class PartitionEngine {
             additions += windowContributions(windows[key] ?? [])
         }
         guard !(removals.isEmpty && additions.isEmpty) else { return }
-        var state = works[work] ?? WorkState()
-        for contribution in removals { state.add(contribution, sign: -1, categories: rules.categories) }
-        for contribution in additions { state.add(contribution, sign: 1, categories: rules.categories) }
-        works[work] = state
+        let categories = rules.categories
+        // In place: a copy of the state taken out of `works` would copy its dictionaries on first change.
+        Self.update(&works[work, default: WorkState()]) { state in
+            for contribution in removals { state.add(contribution, sign: -1, categories: categories) }
+            for contribution in additions { state.add(contribution, sign: 1, categories: categories) }
+        }
         dirtyWorks.insert(work)
     }
 
@@ -236,14 +265,20 @@ public final class PartitionEngine {
     }
 
     private func noteSeen(_ work: WorkKey, at time: Int64) -> Bool {
-        var state = works[work] ?? WorkState()
-        let first = min(state.firstSeen ?? time, time), last = max(state.lastSeen ?? time, time)
-        guard first != state.firstSeen || last != state.lastSeen else { return false }
-        state.firstSeen = first
-        state.lastSeen = last
-        works[work] = state
-        dirtyWorks.insert(work)
-        return true
+        let changed = Self.update(&works[work, default: WorkState()]) { state in
+            let first = min(state.firstSeen ?? time, time), last = max(state.lastSeen ?? time, time)
+            guard first != state.firstSeen || last != state.lastSeen else { return false }
+            state.firstSeen = first
+            state.lastSeen = last
+            return true
+        }
+        if changed { dirtyWorks.insert(work) }
+        return changed
+    }
+
+    /// Runs `body` on a value in place (`&dictionary[key, default: …]` mutates the stored value).
+    static func update<Value, Result>(_ value: inout Value, _ body: (inout Value) -> Result) -> Result {
+        body(&value)
     }
 
     // MARK: - From scratch, for verification
@@ -256,7 +291,8 @@ public final class PartitionEngine {
         state.firstSeen = seen.firstSeen
         state.lastSeen = seen.lastSeen
         var freshWindows: [StateKey: [WindowEntry]] = [:]
-        for record in decided.values where WorkKey(text: record.work) == key {
+        for (recordKey, held) in decided where recordKey.fields?.first.map(WorkKey.init(text:)) == key {
+            let record = self.record(of: held, key: recordKey)
             switch effect(of: record) {
             case .none: break
             case .direct(let contribution): state.add(contribution, sign: 1, categories: rules.categories)
@@ -330,66 +366,24 @@ struct WindowEntry: Comparable {
     }
 }
 
-struct WorkState {
-    var sources: [String: [String: UInt64]] = [:]
-    var categories: [Category: UInt64] = [:]
-    var byMonth: [String: [Category: UInt64]] = [:]
-    var firstSeen: Int64?
-    var lastSeen: Int64?
-    /// source → author → how many counted events of the work that author made.
-    var authorEvents: [String: [String: UInt32]] = [:]
-
-    init() {}
-
-    init(_ aggregate: WorkAggregate) {
-        sources = aggregate.sources
-        categories = aggregate.categories.filter { $0.value != 0 }
-        byMonth = aggregate.byMonth
-        firstSeen = aggregate.firstSeen?.microsecondsSinceEpoch
-        lastSeen = aggregate.lastSeen?.microsecondsSinceEpoch
-    }
-
-    mutating func add(_ c: Contribution, sign: Int, categories map: CategoryMap) {
-        if let author = c.author { countAuthor(author, of: c.source, sign: sign) }
-        guard c.value > 0 else { return }
-        Self.adjust(&sources[c.source, default: [:]][c.metric], by: c.value, sign: sign)
-        if sources[c.source]?.isEmpty == true { sources[c.source] = nil }
-        guard let category = map.category(source: c.source, metric: c.metric) else { return }
-        Self.adjust(&categories[category], by: c.value, sign: sign)
-        Self.adjust(&byMonth[c.month, default: [:]][category], by: c.value, sign: sign)
-        if byMonth[c.month]?.isEmpty == true { byMonth[c.month] = nil }
-    }
-
-    mutating func countAuthor(_ author: String, of source: String, sign: Int) {
-        let current = authorEvents[source]?[author] ?? 0
-        let next = sign > 0 ? current + 1 : current - 1
-        authorEvents[source, default: [:]][author] = next == 0 ? nil : next
-        if authorEvents[source]?.isEmpty == true { authorEvents[source] = nil }
-    }
-
-    /// Adds or subtracts, removing the entry when it reaches zero (absent and zero are the same).
-    private static func adjust(_ slot: inout UInt64?, by value: UInt64, sign: Int) {
-        let current = slot ?? 0
-        let next = sign > 0 ? current &+ value : current &- value
-        slot = next == 0 ? nil : next
-    }
-
-    func aggregate(work: String) -> WorkAggregate {
-        WorkAggregate(work: work, sources: sources, categories: categories, byMonth: byMonth,
-                      firstSeen: firstSeen.flatMap(Timestamp.init(microsecondsSinceEpoch:)),
-                      lastSeen: lastSeen.flatMap(Timestamp.init(microsecondsSinceEpoch:)),
-                      authors: authorEvents.mapValues { UInt64($0.count) })
-    }
-}
-
 /// `YYYY-MM` of an instant ("" outside the years a timestamp may have), without formatting the whole
 /// timestamp: it is asked once per usage and count record.
 func month(of microseconds: Int64) -> String {
     let days = microseconds >= 0 ? microseconds / 86_400_000_000 : (microseconds + 1) / 86_400_000_000 - 1
     let date = civilDate(daysSinceEpoch: days)
     guard (0...9999).contains(date.year) else { return "" }
-    let year = String(date.year), month = date.month < 10 ? "0\(date.month)" : String(date.month)
-    return String(repeating: "0", count: max(0, 4 - year.count)) + year + "-" + month
+    // Seven ASCII bytes: a small string, built without formatting numbers.
+    return String(unsafeUninitializedCapacity: 7) { buffer in
+        func digit(_ value: Int) -> UInt8 { UInt8(ascii: "0") + UInt8(value % 10) }
+        buffer[0] = digit(date.year / 1000)
+        buffer[1] = digit(date.year / 100)
+        buffer[2] = digit(date.year / 10)
+        buffer[3] = digit(date.year)
+        buffer[4] = UInt8(ascii: "-")
+        buffer[5] = digit(date.month / 10)
+        buffer[6] = digit(date.month)
+        return 7
+    }
 }
 
 func encodeInt64(_ value: Int64) -> [UInt8] {

@@ -105,7 +105,11 @@ public struct StateKey: Hashable, Sendable, Comparable {
 struct WorkKey: Hashable {
     let text: String
 
-    static func == (a: WorkKey, b: WorkKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+    static func == (a: WorkKey, b: WorkKey) -> Bool {
+        // On contiguous UTF-8 buffers: comparing the two UTF8Views generically was 7 % of a profile.
+        var a = a.text, b = b.text
+        return a.withUTF8 { x in b.withUTF8 { y in x.count == y.count && x.elementsEqual(y) } }
+    }
 
     func hash(into hasher: inout Hasher) {
         var text = text

@@ -26,20 +26,54 @@ public struct Timestamp: Sendable, Hashable, Comparable, CustomStringConvertible
         guard microsecondsSinceEpoch >= Self.earliestMicroseconds,
             microsecondsSinceEpoch <= Self.latestMicroseconds
         else { return nil }
-        let (seconds, microsecond) = floorDivision(microsecondsSinceEpoch, 1_000_000)
+        self.text = String(unsafeUninitializedCapacity: Self.maximumCanonicalLength) { buffer in
+            Self.writeCanonical(microsecondsSinceEpoch, into: buffer)
+        }
+        self.microsecondsSinceEpoch = microsecondsSinceEpoch
+    }
+
+    /// True when `text` is the spelling `init(microsecondsSinceEpoch:)` gives the same instant (UTC,
+    /// upper-case `T` and `Z`, the shortest of no, 3 or 6 fraction digits), checked without building it.
+    public var hasCanonicalText: Bool {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.maximumCanonicalLength) { buffer in
+            let count = Self.writeCanonical(microsecondsSinceEpoch, into: buffer)
+            var text = text
+            return text.withUTF8 { utf8 in
+                utf8.count == count && utf8.elementsEqual(UnsafeBufferPointer(rebasing: buffer[..<count]))
+            }
+        }
+    }
+
+    private static let maximumCanonicalLength = 27
+
+    /// Writes the canonical spelling of an instant within years 0000–9999 into `buffer` (at least 27
+    /// bytes); returns its length.
+    private static func writeCanonical(_ microseconds: Int64, into buffer: UnsafeMutableBufferPointer<UInt8>) -> Int {
+        let (seconds, microsecond) = floorDivision(microseconds, 1_000_000)
         let (days, secondOfDay) = floorDivision(seconds, 86_400)
         let date = civilDate(daysSinceEpoch: days)
-
-        var text = padded(date.year, 4) + "-" + padded(date.month, 2) + "-" + padded(date.day, 2)
-        text += "T" + padded(secondOfDay / 3600, 2) + ":" + padded(secondOfDay / 60 % 60, 2)
-        text += ":" + padded(secondOfDay % 60, 2)
-        if microsecond % 1000 == 0 {
-            if microsecond != 0 { text += "." + padded(microsecond / 1000, 3) }
-        } else {
-            text += "." + padded(microsecond, 6)
+        var index = 0
+        func put(_ value: Int, _ width: Int) {
+            var rest = value
+            for position in stride(from: index + width - 1, through: index, by: -1) {
+                buffer[position] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+            }
+            index += width
         }
-        self.text = text + "Z"
-        self.microsecondsSinceEpoch = microsecondsSinceEpoch
+        func put(_ byte: Unicode.Scalar) {
+            buffer[index] = UInt8(ascii: byte)
+            index += 1
+        }
+        put(date.year, 4); put("-"); put(date.month, 2); put("-"); put(date.day, 2)
+        put("T"); put(secondOfDay / 3600, 2); put(":"); put(secondOfDay / 60 % 60, 2); put(":"); put(secondOfDay % 60, 2)
+        if microsecond % 1000 == 0 {
+            if microsecond != 0 { put("."); put(microsecond / 1000, 3) }
+        } else {
+            put("."); put(microsecond, 6)
+        }
+        put("Z")
+        return index
     }
 
     public var description: String { text }
@@ -193,7 +227,3 @@ private func floorDivision(_ value: Int64, _ divisor: Int64) -> (quotient: Int64
         : (value / divisor, Int(remainder))
 }
 
-private func padded(_ value: some BinaryInteger, _ width: Int) -> String {
-    let digits = String(value)
-    return String(repeating: "0", count: max(0, width - digits.count)) + digits
-}

@@ -2,6 +2,7 @@ import ALMAggregation
 import ALMState
 import Foundation
 import Logging
+import Synchronization
 
 /// The state of one partition number p: the engine holding the deciding records of the works keyed to
 /// p (across every raw topic), the store they are saved in, and the input offsets they reflect.
@@ -9,6 +10,8 @@ final class PartitionTask {
     let partition: Int32
     let engine: PartitionEngine
     private let store: PartitionStore
+    /// Set by `close`; a commit after it (the pipeline's previous batch, after a revocation) is skipped.
+    private let closed = Mutex(false)
     /// Next offset to read per topic: what the state (stored, plus applied since) reflects.
     private(set) var offsets: [String: Int64]
     private var counterIncrements: [String: Int64] = [:]
@@ -68,9 +71,9 @@ final class PartitionTask {
     }
 
     /// Takes what changed since the last commit: the store batch (state, aggregates, offsets and
-    /// counters, to be written in one transaction) and the changed aggregates to publish.
+    /// counters, to be written in one transaction); its aggregate lines are also what is published.
     /// Expired usage records are forgotten here, so their deletion is part of the same transaction.
-    func drain() -> (batch: StoreBatch, changed: [WorkAggregate])? {
+    func drain() -> StoreBatch? {
         engine.forgetExpired()
         let changes = engine.drainChanges()
         let changed = changes.works
@@ -83,14 +86,23 @@ final class PartitionTask {
         batch.counterIncrements = counterIncrements
         counterIncrements.removeAll()
         offsetsChanged = false
-        return (batch, changed)
+        return batch
     }
 
-    func commit(_ batch: StoreBatch) throws {
-        try store.commit(batch)
+    /// Writes a drained batch; false when the task was closed meanwhile (nothing written).
+    func commit(_ batch: StoreBatch) throws -> Bool {
+        try closed.withLock { closed in
+            guard !closed else { return false }
+            try store.commit(batch)
+            return true
+        }
     }
 
     func close() {
-        store.close()
+        closed.withLock { closed in
+            guard !closed else { return }
+            closed = true
+            store.close()
+        }
     }
 }

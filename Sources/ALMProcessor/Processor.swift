@@ -16,6 +16,12 @@ public struct ProcessorSettings: Sendable {
     public var metricsTopic = "alm.metrics"
     public var deadLetterTopic = "alm.dlq"
     public var maxBatchRecords = 5_000
+    /// While catching up (polls return full batches), the changes of several polls are drained, published
+    /// and stored together, once this many records have been applied or `maxDrainInterval` has passed: a
+    /// work touched by every poll is then published and stored once, not once per poll. A poll that
+    /// returns less than a full batch (the input is caught up) drains at once.
+    public var drainRecords = 25_000
+    public var maxDrainInterval: Duration = .milliseconds(500)
     /// Stop once every assigned partition has reached its end (batch mode).
     public var untilEnd = false
     /// Read every partition directly instead of joining the group (replay): nothing is committed.
@@ -50,8 +56,10 @@ public struct ProcessorSummary: Sendable, Equatable {
 
 /// `alm process`: consumes every raw topic, sends invalid records to the dead-letter topic, applies the
 /// rest to the partition engines and, once per polled batch: publishes the changed aggregates and dead
-/// letters (waiting for the broker), writes each partition's state together with the offsets it
-/// reflects in one transaction, then commits the offsets to Kafka for lag monitoring only.
+/// letters, and once the broker has acknowledged them writes each partition's state together with the
+/// offsets it reflects in one transaction; offsets go to Kafka (for lag monitoring only) about once a
+/// second. Batches are pipelined: while batch N's outputs wait for their acknowledgements and its state
+/// is written, batch N+1 is polled and applied in memory; N+1 is drained only after N is stored.
 ///
 /// Exactly once for state: after a crash the stored offsets match the stored state, so processing
 /// resumes where the state ends. The output topics are at least once: a crash between publishing and
@@ -97,24 +105,53 @@ public final class Processor: Sendable {
 
         var summary = ProcessorSummary()
         var ended: Set<TopicPartition> = []
+        /// Applied since the last drain.
+        var undrained = BatchOutputs()
+        var lastDrain = ContinuousClock.now
+        /// The previous drain: its outputs being acknowledged, then its state being written.
+        var inFlight: Task<[TopicPartitionOffset], any Error>?
+        var kafkaOffsets = KafkaOffsetCommits()
+        /// Waits for the previous drain to be stored, then drains what was applied since and starts its task.
+        func drainApplied() async throws {
+            if let previous = inFlight {
+                inFlight = nil
+                kafkaOffsets.stored(try await previous.value)
+            }
+            inFlight = persist(undrained, producer: producer, summary: &summary)
+            undrained = BatchOutputs()
+            lastDrain = .now
+        }
         do {
             while !shouldStop() {
                 let batch = try await consumer.poll(maxRecords: settings.maxBatchRecords, timeout: .milliseconds(200))
                 for error in batch.errors {
                     logger.warning("consumer: \(error)")
                 }
-                let outputs = apply(batch.records, to: &summary)
-                try await persist(outputs, producer: producer, summary: &summary)
-                if !settings.assignAllPartitions { try await commitOffsets(consumer) }
+                undrained.merge(apply(batch.records, to: &summary))
 
                 for record in batch.records { ended.remove(record.topicPartition) }
                 ended.formUnion(batch.endOfPartition.map(\.topicPartition))
+                var finished = false
                 if settings.untilEnd {
                     let assigned = settings.assignAllPartitions ? assignedDirectly : Set(try consumer.assignment())
-                    if !assigned.isEmpty && assigned.isSubset(of: ended) { break }
+                    finished = !assigned.isEmpty && assigned.isSubset(of: ended)
                 }
+                if finished || batch.records.count < settings.maxBatchRecords || undrained.records >= settings.drainRecords
+                    || ContinuousClock.now - lastDrain >= settings.maxDrainInterval {
+                    try await drainApplied()
+                }
+                if !settings.assignAllPartitions, kafkaOffsets.isDue { try await commitOffsets(kafkaOffsets.take(), consumer) }
+                if finished { break }
             }
+            if !undrained.touched.isEmpty { try await drainApplied() }
+            if let previous = inFlight {
+                inFlight = nil
+                kafkaOffsets.stored(try await previous.value)
+            }
+            if !settings.assignAllPartitions { try await commitOffsets(kafkaOffsets.take(), consumer) }
         } catch {
+            // A batch whose state is not written is read again from the stored offsets: nothing is lost.
+            if let inFlight { _ = try? await inFlight.value }
             await consumer.close()
             try? await producer.close(timeout: .seconds(5))
             closeAllTasks()
@@ -132,6 +169,14 @@ public final class Processor: Sendable {
     private struct BatchOutputs {
         var deadLetters: [ProducerRecord] = []
         var touched: Set<Int32> = []
+        /// Records read (applied, rejected or skipped).
+        var records = 0
+
+        mutating func merge(_ other: BatchOutputs) {
+            deadLetters += other.deadLetters
+            touched.formUnion(other.touched)
+            records += other.records
+        }
     }
 
     private func apply(_ records: [ConsumerRecord], to summary: inout ProcessorSummary) -> BatchOutputs {
@@ -144,6 +189,7 @@ public final class Processor: Sendable {
                 }
                 if task.alreadyReflects(topic: record.topic, offset: record.offset) { continue }
                 outputs.touched.insert(record.partition)
+                outputs.records += 1
                 if let asOf = settings.asOfMilliseconds, let timestamp = record.timestampMs, timestamp > asOf {
                     task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_after_as_of")
                     summary.recordsSkippedAsOf += 1
@@ -172,32 +218,34 @@ public final class Processor: Sendable {
         return outputs
     }
 
-    /// Outputs first, then state: a crash in between republishes, never loses.
-    private func persist(_ outputs: BatchOutputs, producer: KafkaProducer, summary: inout ProcessorSummary) async throws {
-        guard !outputs.touched.isEmpty else { return }
+    /// Drains what the batch changed and starts publishing it; the task then writes the state once the
+    /// broker has acknowledged every output (outputs first, then state: a crash in between republishes,
+    /// never loses) and returns the offsets it stored. Nil when the batch touched no partition.
+    private func persist(_ outputs: BatchOutputs, producer: KafkaProducer,
+                         summary: inout ProcessorSummary) -> Task<[TopicPartitionOffset], any Error>? {
+        guard !outputs.touched.isEmpty else { return nil }
         let (drained, metrics) = tasks.withLock { tasks in
             var drained: [(TaskBox, StoreBatch)] = []
             var metrics: [ProducerRecord] = []
             for partition in outputs.touched.sorted() {
-                guard let box = tasks[partition], let (batch, changed) = box.task.drain() else { continue }
+                guard let box = tasks[partition], let batch = box.task.drain() else { continue }
                 drained.append((box, batch))
-                for aggregate in changed {
-                    metrics.append(ProducerRecord(topic: settings.metricsTopic, key: Array(aggregate.work.utf8),
-                                                  value: aggregate.jsonLine()))
+                for (work, line) in batch.upsertAggregates {
+                    metrics.append(ProducerRecord(topic: settings.metricsTopic, key: Array(work.utf8), value: line))
                 }
             }
             return (drained, metrics)
         }
         let records = outputs.deadLetters + metrics
         summary.aggregatesPublished += metrics.count
-        if !records.isEmpty { try await producer.sendAll(records) }
-        for (box, batch) in drained { try box.task.commit(batch) }
+        let pending = PendingBatch(drained)
+        return Task {
+            if !records.isEmpty { try await producer.sendAll(records) }
+            return try pending.commit()
+        }
     }
 
-    private func commitOffsets(_ consumer: KafkaConsumer) async throws {
-        let offsets = tasks.withLock { tasks in
-            tasks.values.flatMap { box in box.task.offsets.map { TopicPartitionOffset($0.key, box.task.partition, offset: $0.value) } }
-        }
+    private func commitOffsets(_ offsets: [TopicPartitionOffset], _ consumer: KafkaConsumer) async throws {
         guard !offsets.isEmpty else { return }
         do {
             try await consumer.commit(offsets)
@@ -256,11 +304,49 @@ public final class Processor: Sendable {
     }
 }
 
-/// A partition task is used by one thread at a time: the processing loop, or the consumer's thread
-/// during a rebalance, which happens inside the loop's own poll.
+/// A partition task's engine and offsets are used by one thread at a time: the processing loop, or the
+/// consumer's thread during a rebalance, which happens inside the loop's own poll. Its store is also
+/// written by the previous batch's pipeline task; `PartitionTask` serialises that with closing.
 final class TaskBox: @unchecked Sendable {
     let task: PartitionTask
     init(_ task: PartitionTask) { self.task = task }
+}
+
+/// The drained store batches of one polled batch, written once its outputs are acknowledged.
+private struct PendingBatch: @unchecked Sendable {  // each StoreBatch is a value; see TaskBox
+    let batches: [(TaskBox, StoreBatch)]
+    init(_ batches: [(TaskBox, StoreBatch)]) { self.batches = batches }
+
+    /// Writes each partition's batch (skipping partitions closed since, which are read again from their
+    /// stored offsets by whoever owns them next); returns the offsets stored.
+    func commit() throws -> [TopicPartitionOffset] {
+        var stored: [TopicPartitionOffset] = []
+        for (box, batch) in batches {
+            guard try box.task.commit(batch) else { continue }
+            stored += batch.offsets.map { TopicPartitionOffset($0.key, box.task.partition, offset: $0.value) }
+        }
+        return stored
+    }
+}
+
+/// The stored offsets to commit to Kafka (for lag monitoring only), at most about once a second.
+private struct KafkaOffsetCommits {
+    private var latest: [TopicPartition: Int64] = [:]
+    private var lastCommit = ContinuousClock.now
+
+    mutating func stored(_ offsets: [TopicPartitionOffset]) {
+        for offset in offsets { latest[offset.topicPartition] = offset.offset }
+    }
+
+    var isDue: Bool { !latest.isEmpty && ContinuousClock.now - lastCommit >= .seconds(1) }
+
+    mutating func take() -> [TopicPartitionOffset] {
+        defer {
+            latest.removeAll(keepingCapacity: true)
+            lastCommit = .now
+        }
+        return latest.map { TopicPartitionOffset($0.key, offset: $0.value) }
+    }
 }
 
 public struct ProcessorError: Error, CustomStringConvertible, Sendable {

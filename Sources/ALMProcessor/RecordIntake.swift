@@ -24,8 +24,7 @@ public enum RecordIntake {
         } catch {
             return .rejected(code: error.code, field: error.field, message: error.description)
         }
-        let expectedTopic = TopicDeclarations.rawTopicPrefix + event.source
-        guard record.topic == expectedTopic else {
+        guard isRawTopic(record.topic, of: event.source) else {
             return .rejected(code: "source_mismatch", field: "source",
                              message: "source: \(event.source) does not belong in topic \(record.topic)")
         }
@@ -36,6 +35,21 @@ public enum RecordIntake {
                              message: "work: the record key \(record.keyString.map { "\"\($0)\"" } ?? "(none)") is not the normalised work id \"\(event.work)\"")
         }
         return .valid(event)
+    }
+
+    /// True when `topic` is `alm.raw.<source>` (compared as bytes, without building the name per record;
+    /// source names are ASCII by the schema).
+    static func isRawTopic(_ topic: String, of source: String) -> Bool {
+        var prefix = TopicDeclarations.rawTopicPrefix, name = topic, source = source
+        return name.withUTF8 { name in
+            prefix.withUTF8 { prefix in
+                source.withUTF8 { source in
+                    name.count == prefix.count + source.count
+                        && UnsafeBufferPointer(rebasing: name[..<prefix.count]).elementsEqual(prefix)
+                        && UnsafeBufferPointer(rebasing: name[prefix.count...]).elementsEqual(source)
+                }
+            }
+        }
     }
 
     /// The field and message of a late usage record's dead letter.

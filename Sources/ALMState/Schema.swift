@@ -7,7 +7,9 @@ enum Schema {
     /// 3: event keys are (work, source, id), no longer (source, id, work), so that every record of a
     ///    work lies under one key prefix per kind (docs/decisions/provenance.md). The rows of a version 2
     ///    store would still decode but no longer be found by their key: it must be rebuilt.
-    static let version: Int64 = 3
+    /// 4: a deciding record's value is its compact binary encoding without the key's fields
+    ///    (`StoredRecord`), no longer its canonical JSON.
+    static let version: Int64 = 4
     /// `PRAGMA application_id`: "ALMS". Marks our files for tools (`file` prints it) and tells an
     /// ALM state store apart from any other SQLite database.
     static let applicationID: Int32 = 0x414C_4D53

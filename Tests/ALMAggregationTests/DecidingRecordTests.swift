@@ -90,7 +90,7 @@ struct DecidingRecordTests {
         let heldCount: Int = held.values.map(\.count).reduce(0, +)
         #expect(heldCount == engine.recordCount)
         for decided in held.values.joined() {
-            #expect(engine.decided[decided.key] == decided.record)
+            #expect(engine.decided[decided.key]?.row == StoredRecord.value(of: decided.record))
         }
 
         let watermark = try #require(upserts.first { $0.key.kind == .watermark })
@@ -99,10 +99,11 @@ struct DecidingRecordTests {
         #expect(throws: RestoreError.self) { try DecidingRecord(key: watermark.key.bytes, value: watermark.value) }
 
         let total = goldenInput[3]
-        #expect(throws: RestoreError.self) { try DecidingRecord(key: StateKey(decidingRecordOf: goldenInput[5]).bytes, value: total.encodedJSON()) }
+        #expect(throws: RestoreError.self) { try DecidingRecord(key: StateKey(decidingRecordOf: goldenInput[5]).bytes, value: StoredRecord.value(of: total)) }
         #expect(throws: RestoreError.self) { try DecidingRecord(key: StateKey(decidingRecordOf: total).bytes, value: Array("{}".utf8)) }
-        #expect(throws: RestoreError.self) { try DecidingRecord(key: [], value: total.encodedJSON()) }
-        #expect(try DecidingRecord(key: StateKey(decidingRecordOf: total).bytes, value: total.encodedJSON()) == DecidingRecord(total))
+        #expect(throws: RestoreError.self) { try DecidingRecord(key: StateKey(decidingRecordOf: total).bytes, value: total.encodedJSON()) }
+        #expect(throws: RestoreError.self) { try DecidingRecord(key: [], value: StoredRecord.value(of: total)) }
+        #expect(try DecidingRecord(key: StateKey(decidingRecordOf: total).bytes, value: StoredRecord.value(of: total)) == DecidingRecord(total))
     }
 
     @Test("hand-judged: counted, deleted, robot, double click; undetermined without the window")
