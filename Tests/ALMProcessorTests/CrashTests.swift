@@ -12,7 +12,7 @@ import Testing
 private let crashRecords = ProcessInfo.processInfo.environment["ALM_CRASH_RECORDS"].flatMap(Int.init) ?? 1_000_000
 private let crashKills = ProcessInfo.processInfo.environment["ALM_CRASH_KILLS"].flatMap(Int.init) ?? 20
 
-@Suite("alm process survives kill -9", .serialized, .timeLimit(.minutes(crashRecords > 1_000_000 ? 120 : 20)))
+@Suite("alm process survives kill -9", .serialized, .timeLimit(.minutes(crashRecords > 1_000_000 ? 120 : 40)))
 struct CrashTests {
     static let records = crashRecords
     static let kills = crashKills
