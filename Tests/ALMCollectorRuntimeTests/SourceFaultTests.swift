@@ -20,13 +20,13 @@ struct SourceFaultTests {
         settings.baseURL = server.baseURL
         settings.once = true
         settings.settleSeconds = 1
-        settings.fetch.timeoutSeconds = 1
-        settings.fetch.retry = RetryPolicy(maxAttempts: 2, baseDelaySeconds: 0.01, maxDelaySeconds: 0.05)
+        settings.fetch.timeoutSeconds = 2
+        settings.fetch.retry = RetryPolicy(maxAttempts: 3, baseDelaySeconds: 0.01, maxDelaySeconds: 0.05)
         settings.metricsFactory = metrics
         return settings
     }
 
-    @Test("a source that hangs: each hung request times out after 1 s, a retry that is answered recovers, a work that always hangs fails alone and the round goes on")
+    @Test("a source that hangs: each hung request times out after 2 s, a retry that is answered recovers, a work that always hangs fails alone and the round goes on")
     func hangingSource() async throws {
         let answer = try Data(contentsOf: sharedDirectory.appendingPathComponent("fixtures/crossref/rest-work.json"))
         let alwaysHangs = "/works/" + Self.works[0]
@@ -35,7 +35,7 @@ struct SourceFaultTests {
             try await FixtureServer.with(respond: { request, count in
                 // Every work's first request hangs; the first work's hang for ever (longer than any timeout).
                 request.target == alwaysHangs || count == 1
-                    ? FixtureResponse(body: Array(answer), delay: .seconds(4))
+                    ? FixtureResponse(body: Array(answer), delay: .seconds(8))
                     : FixtureResponse(body: Array(answer))
             }) { server in
                 try await withTemporaryDirectory { state in
@@ -45,10 +45,14 @@ struct SourceFaultTests {
                     #expect(summary.failures == 1, "only the work that never answers fails")
                     #expect(summary.worksFetched == 5)
                     #expect(Set(summary.fetchedWorks) == Set(Self.works.dropFirst()))
-                    #expect(server.requests.count == 12, "each work asked twice: a hang, then the retry")
+                    // A loaded machine may time out an answered retry too (there are 3 attempts): only lower bounds
+                    // on the others, exact numbers for the work that always hangs.
+                    let asked = Dictionary(grouping: server.requests, by: \.target).mapValues(\.count)
+                    #expect(asked[alwaysHangs] == 3, "the work that always hangs is asked 3 times, then given up")
+                    #expect(Self.works.dropFirst().allSatisfy { (asked["/works/" + $0] ?? 0) >= 2 }, "a hang, then a retry: \(asked)")
                     let source = [("source", "crossref")]
-                    #expect(try metrics.expectCounter("alm_collector_errors_total", source + [("class", "timeout")]).totalValue == 7,
-                            "5 first attempts and the first work's 2")
+                    #expect(try metrics.expectCounter("alm_collector_errors_total", source + [("class", "timeout")]).totalValue >= 8,
+                            "5 first attempts and the first work's 3")
                     let events = decoded(try await broker.readAll(topic: "alm.raw.crossref"))
                     #expect(Set(events.map(\.work)) == Set(Self.works.dropFirst()))
                     #expect(events.allSatisfy { $0.metric == "cites" && $0.value == 72 })
