@@ -365,7 +365,7 @@ public final class PartitionStore: @unchecked Sendable {
         if !batch.upsertRecords.isEmpty {
             let upsert = try db.cachedStatement(sql: SQL.upsertRecord)
             for record in batch.upsertRecords {
-                try upsert.execute(arguments: [Data(record.key), Data(record.value)])
+                try upsert.execute(arguments: [Data(record.key), Data(StoredBytes.encodeRecord(value: record.value, key: record.key))])
             }
         }
         if !batch.deleteRecords.isEmpty {
@@ -378,7 +378,7 @@ public final class PartitionStore: @unchecked Sendable {
         if !batch.upsertAggregates.isEmpty {
             let upsert = try db.cachedStatement(sql: SQL.upsertAggregate)
             for aggregate in batch.upsertAggregates {
-                try upsert.execute(arguments: [aggregate.work, Data(aggregate.line)])
+                try upsert.execute(arguments: [aggregate.work, Data(StoredBytes.encodeAggregate(line: aggregate.line, work: aggregate.work))])
             }
         }
         if !batch.deleteAggregates.isEmpty {

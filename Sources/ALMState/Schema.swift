@@ -9,7 +9,9 @@ enum Schema {
     ///    store would still decode but no longer be found by their key: it must be rebuilt.
     /// 4: a deciding record's value is its compact binary encoding without the key's fields
     ///    (`StoredRecord`), no longer its canonical JSON.
-    static let version: Int64 = 4
+    /// 5: record values are stored LZ77-compressed against their key and aggregate lines without
+    ///    their work and with JSON names as one-byte tokens (`StoredBytes`); readers get the same bytes.
+    static let version: Int64 = 5
     /// `PRAGMA application_id`: "ALMS". Marks our files for tools (`file` prints it) and tells an
     /// ALM state store apart from any other SQLite database.
     static let applicationID: Int32 = 0x414C_4D53

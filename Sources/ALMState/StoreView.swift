@@ -21,7 +21,7 @@ public struct StoreView {
     public func forEachRecord(_ body: (_ key: [UInt8], _ value: [UInt8]) throws -> Void) throws {
         try forEachRow(
             sql: "SELECT key, value FROM records ORDER BY key", what: "read records",
-            decode: { row in (try Self.bytes(row, 0), try Self.bytes(row, 1)) }, body)
+            decode: Self.record, body)
     }
 
     /// The records whose key begins with `prefix` and, when `after` is given, is greater than `after`
@@ -55,7 +55,7 @@ public struct StoreView {
         var count = 0
         try forEachRow(
             sql: sql, arguments: StatementArguments(arguments), what: "read records by prefix",
-            decode: { row in (try Self.bytes(row, 0), try Self.bytes(row, 1)) }
+            decode: Self.record
         ) { key, value in
             count += 1
             try body(key, value)
@@ -68,7 +68,7 @@ public struct StoreView {
         try guarded("read record") {
             let statement = try db.cachedStatement(sql: "SELECT value FROM records WHERE key = coalesce(?, x'')")
             guard let row = try Row.fetchOne(statement, arguments: [Data(key)]) else { return nil }
-            return try Self.bytes(row, 0)
+            return try StoredBytes.decodeRecord(try Self.bytes(row, 0), key: key)
         }
     }
 
@@ -96,7 +96,10 @@ public struct StoreView {
     public func forEachAggregate(_ body: (_ work: String, _ line: [UInt8]) throws -> Void) throws {
         try forEachRow(
             sql: "SELECT work, line FROM aggregates ORDER BY work", what: "read aggregates",
-            decode: { row in (try row.decode(String.self, atIndex: 0), try Self.bytes(row, 1)) }, body)
+            decode: { row in
+                let work = try row.decode(String.self, atIndex: 0)
+                return (work, try StoredBytes.decodeAggregate(try Self.bytes(row, 1), work: work))
+            }, body)
     }
 
     /// The line stored for `work` (matched byte for byte), or nil.
@@ -104,7 +107,7 @@ public struct StoreView {
         try guarded("read aggregate") {
             let statement = try db.cachedStatement(sql: "SELECT line FROM aggregates WHERE work = ?")
             guard let row = try Row.fetchOne(statement, arguments: [work]) else { return nil }
-            return try Self.bytes(row, 0)
+            return try StoredBytes.decodeAggregate(try Self.bytes(row, 0), work: work)
         }
     }
 
@@ -139,6 +142,12 @@ public struct StoreView {
         } catch {
             throw StoreError.wrapping(error, path: path, context: what)
         }
+    }
+
+    /// A `records` row: its key and its value as the caller stored it (decoded from `StoredBytes`).
+    private static func record(_ row: Row) throws -> ([UInt8], [UInt8]) {
+        let key = try bytes(row, 0)
+        return (key, try StoredBytes.decodeRecord(try bytes(row, 1), key: key))
     }
 
     /// Copies the blob of column `index` of a live row; an SQLite NULL (never written by `commit`)

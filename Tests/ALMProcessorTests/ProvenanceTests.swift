@@ -376,7 +376,7 @@ struct ProvenanceTests {
             try PartitionStore(directory: state.directory, partition: 3, readOnly: true)
         }
         #expect(opening?.code == .incompatible)
-        #expect(opening?.message.contains("schema_version is 2; this build reads schema_version 4") == true)
+        #expect(opening?.message.contains("schema_version is 2; this build reads schema_version 5") == true)
         #expect(opening?.message.contains("must be rebuilt") == true)
 
         let reader = try ProvenanceReader(stateDirectory: state.directory, rules: provenanceRules)
