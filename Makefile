@@ -16,9 +16,10 @@ test: setup
 	@echo "browser: $$(scripts/setup-browser)"
 	swift build --build-tests
 	swift build --product alm
-	swift test --skip-build --skip LiveServeTests
-	@# Timed (the API follows alm.metrics within 2 s): alone, not beside the parallel suite's load.
-	swift test --skip-build --filter LiveServeTests
+	swift test --skip-build --skip 'LiveServeTests|SourceFaultTests'
+	@# Timed, so alone rather than beside the parallel suite's load (kill -9 runs, a dozen brokers, 2 cores):
+	@# the API follows alm.metrics within 2 s; a source's answered retry arrives within its 2 s timeout.
+	swift test --skip-build --filter 'LiveServeTests|SourceFaultTests'
 
 # The long variant of the fault tests (docs/operations.md, "Fault tests"): a release alm, the kill -9
 # test at SOAK_RECORDS records with SOAK_KILLS kills, then the other fault suites.
