@@ -105,20 +105,26 @@ public final class Processor: Sendable {
 
         var summary = ProcessorSummary()
         var ended: Set<TopicPartition> = []
-        /// Applied since the last drain.
-        var undrained = BatchOutputs()
+        /// Handed to the partitions' lanes since the last drain.
+        var undrained = (partitions: Set<Int32>(), records: 0)
         var lastDrain = ContinuousClock.now
         /// The previous drain: its outputs being acknowledged, then its state being written.
-        var inFlight: Task<[TopicPartitionOffset], any Error>?
+        var inFlight: Task<PersistedBatch, any Error>?
         var kafkaOffsets = KafkaOffsetCommits()
+        func settle(_ task: Task<PersistedBatch, any Error>) async throws {
+            let persisted = try await task.value
+            kafkaOffsets.stored(persisted.offsets)
+            persisted.outcome.add(to: &summary)
+            summary.aggregatesPublished += persisted.aggregatesPublished
+        }
         /// Waits for the previous drain to be stored, then drains what was applied since and starts its task.
         func drainApplied() async throws {
             if let previous = inFlight {
                 inFlight = nil
-                kafkaOffsets.stored(try await previous.value)
+                try await settle(previous)
             }
-            inFlight = persist(undrained, producer: producer, summary: &summary)
-            undrained = BatchOutputs()
+            inFlight = persist(undrained.partitions, producer: producer)
+            undrained = ([], 0)
             lastDrain = .now
         }
         do {
@@ -127,7 +133,8 @@ public final class Processor: Sendable {
                 for error in batch.errors {
                     logger.warning("consumer: \(error)")
                 }
-                undrained.merge(apply(batch.records, to: &summary))
+                undrained.partitions.formUnion(dispatch(batch.records))
+                undrained.records += batch.records.count
 
                 for record in batch.records { ended.remove(record.topicPartition) }
                 ended.formUnion(batch.endOfPartition.map(\.topicPartition))
@@ -143,10 +150,10 @@ public final class Processor: Sendable {
                 if !settings.assignAllPartitions, kafkaOffsets.isDue { try await commitOffsets(kafkaOffsets.take(), consumer) }
                 if finished { break }
             }
-            if !undrained.touched.isEmpty { try await drainApplied() }
+            if !undrained.partitions.isEmpty { try await drainApplied() }
             if let previous = inFlight {
                 inFlight = nil
-                kafkaOffsets.stored(try await previous.value)
+                try await settle(previous)
             }
             if !settings.assignAllPartitions { try await commitOffsets(kafkaOffsets.take(), consumer) }
         } catch {
@@ -166,82 +173,91 @@ public final class Processor: Sendable {
 
     // MARK: - One batch
 
-    private struct BatchOutputs {
-        var deadLetters: [ProducerRecord] = []
-        var touched: Set<Int32> = []
-        /// Records read (applied, rejected or skipped).
-        var records = 0
-
-        mutating func merge(_ other: BatchOutputs) {
-            deadLetters += other.deadLetters
-            touched.formUnion(other.touched)
-            records += other.records
+    /// Hands each partition's records of a polled batch to the partition's lane, which applies them in
+    /// their order while the loop polls on: partitions share nothing, so lanes run side by side. Returns
+    /// the partitions handed records.
+    private func dispatch(_ records: [ConsumerRecord]) -> Set<Int32> {
+        var byPartition: [Int32: [ConsumerRecord]] = [:]
+        for record in records { byPartition[record.partition, default: []].append(record) }
+        return tasks.withLock { tasks in
+            var dispatched: Set<Int32> = []
+            for (partition, records) in byPartition {
+                // Not ours (any more): whoever owns the partition reads it from its own offsets.
+                guard let box = tasks[partition] else { continue }
+                dispatched.insert(partition)
+                box.lane.async { [self] in box.accumulate(apply(records, to: box.task)) }
+            }
+            return dispatched
         }
     }
 
-    private func apply(_ records: [ConsumerRecord], to summary: inout ProcessorSummary) -> BatchOutputs {
-        var outputs = BatchOutputs()
-        tasks.withLock { tasks in
-            for record in records {
-                guard let task = tasks[record.partition]?.task else {
-                    // Not ours (any more): whoever owns the partition reads it from its own offsets.
+    /// Runs on the partition's lane.
+    private func apply(_ records: [ConsumerRecord], to task: PartitionTask) -> PartitionOutcome {
+        var outcome = PartitionOutcome()
+        for record in records {
+            if task.alreadyReflects(topic: record.topic, offset: record.offset) { continue }
+            if let asOf = settings.asOfMilliseconds, let timestamp = record.timestampMs, timestamp > asOf {
+                task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_after_as_of")
+                outcome.skippedAsOf += 1
+                continue
+            }
+            switch RecordIntake.examine(record) {
+            case .valid(let event):
+                if case .late(let horizon) = task.engine.admit(event) {
+                    let (field, message) = RecordIntake.lateness(of: event, horizon: horizon)
+                    outcome.deadLetters.append(RecordIntake.deadLetter(
+                        for: record, code: "late", field: field, message: message, topic: settings.deadLetterTopic))
+                    task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_late")
+                    outcome.late += 1
                     continue
                 }
-                if task.alreadyReflects(topic: record.topic, offset: record.offset) { continue }
-                outputs.touched.insert(record.partition)
-                outputs.records += 1
-                if let asOf = settings.asOfMilliseconds, let timestamp = record.timestampMs, timestamp > asOf {
-                    task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_after_as_of")
-                    summary.recordsSkippedAsOf += 1
-                    continue
-                }
-                switch RecordIntake.examine(record) {
-                case .valid(let event):
-                    if case .late(let horizon) = task.engine.admit(event) {
-                        let (field, message) = RecordIntake.lateness(of: event, horizon: horizon)
-                        outputs.deadLetters.append(RecordIntake.deadLetter(
-                            for: record, code: "late", field: field, message: message, topic: settings.deadLetterTopic))
-                        task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_late")
-                        summary.recordsLate += 1
-                        continue
-                    }
-                    task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_processed")
-                    summary.recordsProcessed += 1
-                case .rejected(let code, let field, let message):
-                    outputs.deadLetters.append(RecordIntake.deadLetter(
-                        for: record, code: code, field: field, message: message, topic: settings.deadLetterTopic))
-                    task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_rejected")
-                    summary.recordsRejected += 1
-                }
+                task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_processed")
+                outcome.processed += 1
+            case .rejected(let code, let field, let message):
+                outcome.deadLetters.append(RecordIntake.deadLetter(
+                    for: record, code: code, field: field, message: message, topic: settings.deadLetterTopic))
+                task.advance(topic: record.topic, pastOffset: record.offset, counter: "records_rejected")
+                outcome.rejected += 1
             }
         }
-        return outputs
+        return outcome
     }
 
-    /// Drains what the batch changed and starts publishing it; the task then writes the state once the
+    /// Drains what the partitions applied (on their lanes, after what was handed to them so far and
+    /// before anything handed later) and starts publishing it; the task then writes the state once the
     /// broker has acknowledged every output (outputs first, then state: a crash in between republishes,
-    /// never loses) and returns the offsets it stored. Nil when the batch touched no partition.
-    private func persist(_ outputs: BatchOutputs, producer: KafkaProducer,
-                         summary: inout ProcessorSummary) -> Task<[TopicPartitionOffset], any Error>? {
-        guard !outputs.touched.isEmpty else { return nil }
-        let (drained, metrics) = tasks.withLock { tasks in
-            var drained: [(TaskBox, StoreBatch)] = []
+    /// never loses) and returns what it stored. Nil when no partition was handed records.
+    private func persist(_ partitions: Set<Int32>, producer: KafkaProducer) -> Task<PersistedBatch, any Error>? {
+        guard !partitions.isEmpty else { return nil }
+        let boxes = tasks.withLock { tasks in partitions.sorted().compactMap { tasks[$0] } }
+        let drained = DispatchGroup()
+        let slots = boxes.map { box in
+            let slot = DrainSlot()
+            box.lane.async(group: drained) { slot.drained = box.drain() }
+            return slot
+        }
+        let metricsTopic = settings.metricsTopic
+        return Task {
+            await withCheckedContinuation { continuation in
+                drained.notify(queue: .global()) { continuation.resume() }
+            }
+            var outcome = PartitionOutcome()
+            var batches: [(TaskBox, StoreBatch)] = []
             var metrics: [ProducerRecord] = []
-            for partition in outputs.touched.sorted() {
-                guard let box = tasks[partition], let batch = box.task.drain() else { continue }
-                drained.append((box, batch))
+            for (box, slot) in zip(boxes, slots) {
+                guard let (batch, partitionOutcome) = slot.drained else { continue }
+                outcome.merge(partitionOutcome)
+                guard let batch else { continue }
+                batches.append((box, batch))
                 for (work, line) in batch.upsertAggregates {
-                    metrics.append(ProducerRecord(topic: settings.metricsTopic, key: Array(work.utf8), value: line))
+                    metrics.append(ProducerRecord(topic: metricsTopic, key: Array(work.utf8), value: line))
                 }
             }
-            return (drained, metrics)
-        }
-        let records = outputs.deadLetters + metrics
-        summary.aggregatesPublished += metrics.count
-        let pending = PendingBatch(drained)
-        return Task {
+            let records = outcome.deadLetters + metrics
+            outcome.deadLetters = []
             if !records.isEmpty { try await producer.sendAll(records) }
-            return try pending.commit()
+            let offsets = try PendingBatch(batches).commit()
+            return PersistedBatch(offsets: offsets, outcome: outcome, aggregatesPublished: metrics.count)
         }
     }
 
@@ -290,7 +306,7 @@ public final class Processor: Sendable {
         case .revoked(let partitions):
             let numbers = Set(partitions.map(\.partition))
             let closing = tasks.withLock { tasks in numbers.compactMap { tasks.removeValue(forKey: $0) } }
-            for box in closing { box.task.close() }
+            for box in closing { box.close() }
             return []
         }
     }
@@ -300,16 +316,68 @@ public final class Processor: Sendable {
             defer { tasks.removeAll() }
             return Array(tasks.values)
         }
-        for box in all { box.task.close() }
+        for box in all { box.close() }
     }
 }
 
-/// A partition task's engine and offsets are used by one thread at a time: the processing loop, or the
-/// consumer's thread during a rebalance, which happens inside the loop's own poll. Its store is also
-/// written by the previous batch's pipeline task; `PartitionTask` serialises that with closing.
+/// A partition task and its lane: the serial queue on which its engine and offsets are used (applying
+/// batches, draining, closing), in the order the loop hands it work. Its store is also written by the
+/// previous drain's pipeline task; `PartitionTask` serialises that with closing.
 final class TaskBox: @unchecked Sendable {
     let task: PartitionTask
-    init(_ task: PartitionTask) { self.task = task }
+    let lane: DispatchQueue
+    /// What the lane applied since the last drain; used on the lane only.
+    private var outcome = PartitionOutcome()
+
+    init(_ task: PartitionTask) {
+        self.task = task
+        lane = DispatchQueue(label: "alm.processor.partition.\(task.partition)")
+    }
+
+    /// On the lane.
+    func accumulate(_ applied: PartitionOutcome) { outcome.merge(applied) }
+
+    /// On the lane: the store batch of what changed, and the outcome of what was applied, since the last drain.
+    func drain() -> (StoreBatch?, PartitionOutcome) {
+        defer { outcome = PartitionOutcome() }
+        return (task.drain(), outcome)
+    }
+
+    /// After the lane has done what it was handed.
+    func close() { lane.sync { task.close() } }
+}
+
+/// What applying records produced, per partition, then per drain.
+struct PartitionOutcome: Sendable {
+    var deadLetters: [ProducerRecord] = []
+    var processed = 0, rejected = 0, late = 0, skippedAsOf = 0
+
+    mutating func merge(_ other: PartitionOutcome) {
+        deadLetters += other.deadLetters
+        processed += other.processed
+        rejected += other.rejected
+        late += other.late
+        skippedAsOf += other.skippedAsOf
+    }
+
+    func add(to summary: inout ProcessorSummary) {
+        summary.recordsProcessed += processed
+        summary.recordsRejected += rejected
+        summary.recordsLate += late
+        summary.recordsSkippedAsOf += skippedAsOf
+    }
+}
+
+/// Filled on a partition's lane, read once the drain's group has finished.
+private final class DrainSlot: @unchecked Sendable {
+    var drained: (StoreBatch?, PartitionOutcome)?
+}
+
+/// What a drain's pipeline task stored.
+private struct PersistedBatch: Sendable {
+    let offsets: [TopicPartitionOffset]
+    let outcome: PartitionOutcome
+    let aggregatesPublished: Int
 }
 
 /// The drained store batches of one polled batch, written once its outputs are acknowledged.
@@ -319,10 +387,13 @@ private struct PendingBatch: @unchecked Sendable {  // each StoreBatch is a valu
 
     /// Writes each partition's batch (skipping partitions closed since, which are read again from their
     /// stored offsets by whoever owns them next); returns the offsets stored.
+    /// Partitions are written side by side (each has its own database); the first error is thrown.
+    /// Not on the lanes: a commit uses the partition's store only, never its engine.
     func commit() throws -> [TopicPartitionOffset] {
+        let results = concurrentMap(batches) { box, batch in Result { try box.task.commit(batch) } }
         var stored: [TopicPartitionOffset] = []
-        for (box, batch) in batches {
-            guard try box.task.commit(batch) else { continue }
+        for ((box, batch), result) in zip(batches, results) {
+            guard try result.get() else { continue }
             stored += batch.offsets.map { TopicPartitionOffset($0.key, box.task.partition, offset: $0.value) }
         }
         return stored
