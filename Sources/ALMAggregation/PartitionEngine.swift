@@ -98,7 +98,7 @@ public final class PartitionEngine {
             }
         }
         changes.deletes = Array(evictedRecords)
-        changes.works = dirtyWorks.compactMap { work in works[work].map { $0.aggregate(work: work.text) } }
+        changes.changedWorks = dirtyWorks.compactMap { work in works[work].map { (work.text, $0) } }
         discardChanges()
         return changes
     }
@@ -345,7 +345,13 @@ struct Contribution {
 public struct EngineChanges {
     public var upserts: [(key: StateKey, value: [UInt8])] = []
     public var deletes: [StateKey] = []
-    public var works: [WorkAggregate] = []
+    var changedWorks: [(work: String, state: WorkState)] = []
+
+    /// The aggregates of the works that changed.
+    public var works: [WorkAggregate] { changedWorks.map { $0.state.aggregate(work: $0.work) } }
+
+    /// Their `jsonLine()`s, written straight from the engine's state.
+    public var aggregateLines: [(work: String, line: [UInt8])] { changedWorks.map { ($0.work, $0.state.jsonLine(work: $0.work)) } }
 }
 
 struct WindowEntry: Comparable {

@@ -80,6 +80,63 @@ struct WorkState {
         sign > 0 ? current &+ value : current &- value
     }
 
+    /// `aggregate(work:).jsonLine()`, byte for byte, written from the arrays without building the
+    /// aggregate's dictionaries: the drain writes one line per changed work.
+    func jsonLine(work: String) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(256)
+        out.append(contentsOf: #"{"work":"#.utf8)
+        JSONOutput.appendString(work, to: &out)
+        out.append(contentsOf: #","sources":{"#.utf8)
+        let counts = metricCounts.sorted { a, b in
+            a.source == b.source ? utf8Less(a.metric, b.metric) : utf8Less(a.source, b.source)
+        }
+        for (i, entry) in counts.enumerated() {
+            let opensSource = i == 0 || counts[i - 1].source != entry.source
+            if opensSource {
+                if i > 0 { out.append(contentsOf: "},".utf8) }
+                JSONOutput.appendString(entry.source, to: &out)
+                out.append(contentsOf: ":{".utf8)
+            } else {
+                out.append(UInt8(ascii: ","))
+            }
+            JSONOutput.appendString(entry.metric, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONOutput.appendDecimal(entry.value, to: &out)
+        }
+        if !counts.isEmpty { out.append(UInt8(ascii: "}")) }
+        out.append(contentsOf: #"},"categories":"#.utf8)
+        categoryTotals.appendJSON(includeZeros: true, to: &out)
+        out.append(contentsOf: #","by_month":{"#.utf8)
+        for (i, entry) in months.sorted(by: { $0.month < $1.month }).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONOutput.appendString(entry.month, to: &out)
+            out.append(UInt8(ascii: ":"))
+            entry.counts.appendJSON(includeZeros: false, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        if !authorEvents.isEmpty {
+            out.append(contentsOf: #","authors":{"#.utf8)
+            for (i, source) in authorEvents.keys.sorted(by: utf8Less).enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONOutput.appendString(source, to: &out)
+                out.append(UInt8(ascii: ":"))
+                JSONOutput.appendDecimal(UInt64(authorEvents[source]!.count), to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        if let firstSeen = firstSeen.flatMap(Timestamp.init(microsecondsSinceEpoch:)) {
+            out.append(contentsOf: #","first_seen":"#.utf8)
+            JSONOutput.appendString(firstSeen.text, to: &out)
+        }
+        if let lastSeen = lastSeen.flatMap(Timestamp.init(microsecondsSinceEpoch:)) {
+            out.append(contentsOf: #","last_seen":"#.utf8)
+            JSONOutput.appendString(lastSeen.text, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
     func aggregate(work: String) -> WorkAggregate {
         var sources: [String: [String: UInt64]] = [:]
         for entry in metricCounts { sources[entry.source, default: [:]][entry.metric] = entry.value }
@@ -123,6 +180,22 @@ struct CategoryCounts: Equatable {
     }
 
     var isZero: Bool { self == CategoryCounts() }
+
+    /// `{"viewed":1,...}` in `Category.allCases` order, as `WorkAggregate.jsonLine` writes categories.
+    func appendJSON(includeZeros: Bool, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        var first = true
+        for category in Category.allCases {
+            let value = self[category]
+            if value == 0 && !includeZeros { continue }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            JSONOutput.appendString(category.rawValue, to: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONOutput.appendDecimal(value, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
 
     /// The non-zero categories, as a `WorkAggregate` holds them.
     var nonZero: [Category: UInt64] {

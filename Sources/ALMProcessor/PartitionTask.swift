@@ -76,12 +76,12 @@ final class PartitionTask {
     func drain() -> StoreBatch? {
         engine.forgetExpired()
         let changes = engine.drainChanges()
-        let changed = changes.works
-        guard offsetsChanged || !changes.upserts.isEmpty || !changes.deletes.isEmpty || !changed.isEmpty else { return nil }
+        let lines = changes.aggregateLines
+        guard offsetsChanged || !changes.upserts.isEmpty || !changes.deletes.isEmpty || !lines.isEmpty else { return nil }
         var batch = StoreBatch()
         batch.upsertRecords = changes.upserts.map { ($0.key.bytes, $0.value) }
         batch.deleteRecords = changes.deletes.map(\.bytes)
-        batch.upsertAggregates = changed.map { ($0.work, $0.jsonLine()) }
+        batch.upsertAggregates = lines.map { ($0.work, $0.line) }
         batch.offsets = offsets
         batch.counterIncrements = counterIncrements
         counterIncrements.removeAll()

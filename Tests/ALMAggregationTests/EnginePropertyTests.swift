@@ -87,6 +87,26 @@ struct EnginePropertyTests {
         #expect(restored.recordCount == engine.recordCount)
     }
 
+    @Test("the aggregate lines the drain writes from the engine's state equal WorkAggregate.jsonLine", arguments: 0..<20)
+    func aggregateLines(seed: UInt64) {
+        var rng = SeededGenerator(state: seed &+ 5000)
+        let records = randomRecords(count: 120, using: &rng)
+        let engine = PartitionEngine(rules: AggregationRules(robots: counterRobots))
+        var linesSeen = 0
+        for chunk in stride(from: 0, to: records.count, by: 9) {
+            records[chunk..<min(chunk + 9, records.count)].forEach { engine.apply($0) }
+            let changes = engine.drainChanges()
+            let expected = changes.works.map { ($0.work, $0.jsonLine()) }
+            let lines = changes.aggregateLines
+            #expect(lines.map(\.work) == expected.map(\.0))
+            for ((work, line), (_, reference)) in zip(lines, expected) {
+                #expect(line == reference, "\(work): \(String(decoding: line, as: UTF8.self)) != \(String(decoding: reference, as: UTF8.self))")
+            }
+            linesSeen += lines.count
+        }
+        #expect(linesSeen > 0)
+    }
+
     @Test("drainChanges reports exactly the works whose aggregate changed")
     func dirtyWorks() {
         let engine = PartitionEngine(rules: AggregationRules())
