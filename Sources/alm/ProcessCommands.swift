@@ -40,6 +40,7 @@ struct ProcessCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        ProcessMemory.limitMallocArenas()
         let configuration = try options.loadConfiguration()
         var settings = ProcessorSettings(kafka: configuration.kafka, declarations: try file.load(configuration),
                                          stateDirectory: state.stateURL, rules: try configuration.aggregationRules())
@@ -113,6 +114,7 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(help: "Keep the replay's state directory afterwards.") var keepState = false
 
     func run() async throws {
+        ProcessMemory.limitMallocArenas()
         let configuration = try options.loadConfiguration()
         var asOfMilliseconds: Int64?
         if let asOf {
