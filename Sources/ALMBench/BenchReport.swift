@@ -7,6 +7,9 @@ public struct BenchMeasurement: Codable, Sendable, Equatable {
     /// Records the raw-consume ceiling read (every record of the raw topics).
     public var rawRecords: Int
     public var rawSeconds: Double
+    /// When the ceiling received its first record (joining the group and the first fetch): the fixed
+    /// part of `rawSeconds`, which the processor pays too.
+    public var rawFirstRecordSeconds: Double?
     /// `alm process --until-end` on fresh state, until its snapshot is on disk.
     public var processSeconds: Double
     public var processPeakRSSBytes: Int64
@@ -22,11 +25,13 @@ public struct BenchMeasurement: Codable, Sendable, Equatable {
 
     public init(records: Int, works: Int, rawRecords: Int, rawSeconds: Double, processSeconds: Double,
                 processPeakRSSBytes: Int64, stateRecords: Int, stateBytes: Int64, snapshotWorks: Int,
-                snapshotSeconds: Double, replaySeconds: Double, replayPeakRSSBytes: Int64) {
+                snapshotSeconds: Double, replaySeconds: Double, replayPeakRSSBytes: Int64,
+                rawFirstRecordSeconds: Double? = nil) {
         self.records = records
         self.works = works
         self.rawRecords = rawRecords
         self.rawSeconds = rawSeconds
+        self.rawFirstRecordSeconds = rawFirstRecordSeconds
         self.processSeconds = processSeconds
         self.processPeakRSSBytes = processPeakRSSBytes
         self.stateRecords = stateRecords
@@ -38,6 +43,10 @@ public struct BenchMeasurement: Codable, Sendable, Equatable {
     }
 
     public var rawRate: Double { Double(rawRecords) / rawSeconds }
+    /// The ceiling's rate once records flow (after its first record).
+    public var rawSteadyRate: Double? {
+        rawFirstRecordSeconds.flatMap { first in rawSeconds > first ? Double(rawRecords) / (rawSeconds - first) : nil }
+    }
     public var processRate: Double { Double(records) / processSeconds }
     /// The processor's rate as a share of the ceiling measured in the same run.
     public var processToRawRatio: Double { processRate / rawRate }
@@ -103,6 +112,11 @@ public struct BenchReport: Codable, Sendable {
             ])
         }
         var text = Self.render(rows)
+        for m in measurements {
+            guard let first = m.rawFirstRecordSeconds, let steady = m.rawSteadyRate else { continue }
+            text += String(format: "\n%d records: the ceiling's first record came after %.2f s (group join, first fetch), then %.0f records/s",
+                           m.records, first, steady)
+        }
         for (smaller, larger) in zip(measurements, measurements.dropFirst()) {
             text += String(format: "\n%d → %d records (%.1f× records, %.1f× works): process time %.2f×, peak RSS %.2f×",
                            smaller.records, larger.records, Double(larger.records) / Double(smaller.records),

@@ -72,7 +72,8 @@ struct BenchCommand: AsyncParsableCommand {
                 let raw = try await RawConsume.count(topics: declarations.rawTopics.map(\.name),
                                                      kafka: ProcessorSettings.consumerDefaults.merging(kafka),
                                                      maxRecords: configuration.processor.batchRecords, logger: logger)
-                print(String(format: "raw consume: %d records in %.2f s", raw.records, raw.seconds))
+                print(String(format: "raw consume: %d records in %.2f s (the first after %.2f s)",
+                             raw.records, raw.seconds, raw.firstRecordSeconds ?? .nan))
                 guard raw.records == size.records else {
                     throw BenchError("the raw consumer read \(raw.records) records of \(size.records)")
                 }
@@ -110,7 +111,8 @@ struct BenchCommand: AsyncParsableCommand {
                     processSeconds: process.seconds, processPeakRSSBytes: processPeak,
                     stateRecords: stateSize.records, stateBytes: stateSize.bytes,
                     snapshotWorks: try CommandOutput.snapshotWorks(snapshot.output), snapshotSeconds: snapshot.seconds,
-                    replaySeconds: replay.seconds, replayPeakRSSBytes: try CommandOutput.peakRSSBytes(replay.output))
+                    replaySeconds: replay.seconds, replayPeakRSSBytes: try CommandOutput.peakRSSBytes(replay.output),
+                    rawFirstRecordSeconds: raw.firstRecordSeconds)
             }
             measurements.append(measurement)
         }

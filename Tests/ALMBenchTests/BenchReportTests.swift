@@ -23,6 +23,17 @@ struct BenchReportTests {
         #expect(m.stateBytesPerRecord == 180)
     }
 
+    @Test("the ceiling's steady rate leaves out the time before its first record, and the table says both")
+    func steadyRate() {
+        var m = Self.measurement(rawSeconds: 5)
+        #expect(m.rawSteadyRate == nil, "no first-record time, no steady rate")
+        m.rawFirstRecordSeconds = 3
+        #expect(m.rawSteadyRate == 500_000)
+        #expect(m.rawRate == 200_000)
+        let table = BenchReport(date: "", machine: "", command: "", measurements: [m]).table()
+        #expect(table.contains("1000000 records: the ceiling's first record came after 3.00 s (group join, first fetch), then 500000 records/s"))
+    }
+
     @Test("each target is met exactly up to its bound and missed beyond it")
     func targets() {
         #expect(BenchTarget.evaluate(Self.measurement()).allSatisfy { $0.met })
