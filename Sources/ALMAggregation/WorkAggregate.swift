@@ -94,10 +94,15 @@ public struct WorkAggregate: Sendable, Equatable {
     }
 
     private func appendCategories(_ values: [Category: UInt64], includeZeros: Bool, to out: inout [UInt8]) {
+        Self.appendCategories(includeZeros: includeZeros, to: &out) { values[$0] ?? 0 }
+    }
+
+    /// `{"viewed":1,...}` in `Category.allCases` order, zeros left out unless `includeZeros`.
+    static func appendCategories(includeZeros: Bool, to out: inout [UInt8], valueOf: (Category) -> UInt64) {
         out.append(UInt8(ascii: "{"))
         var first = true
         for category in Category.allCases {
-            let value = values[category] ?? 0
+            let value = valueOf(category)
             if value == 0 && !includeZeros { continue }
             if !first { out.append(UInt8(ascii: ",")) }
             first = false

@@ -183,18 +183,7 @@ struct CategoryCounts: Equatable {
 
     /// `{"viewed":1,...}` in `Category.allCases` order, as `WorkAggregate.jsonLine` writes categories.
     func appendJSON(includeZeros: Bool, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        var first = true
-        for category in Category.allCases {
-            let value = self[category]
-            if value == 0 && !includeZeros { continue }
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            JSONOutput.appendString(category.rawValue, to: &out)
-            out.append(UInt8(ascii: ":"))
-            JSONOutput.appendDecimal(value, to: &out)
-        }
-        out.append(UInt8(ascii: "}"))
+        WorkAggregate.appendCategories(includeZeros: includeZeros, to: &out) { self[$0] }
     }
 
     /// The non-zero categories, as a `WorkAggregate` holds them.
