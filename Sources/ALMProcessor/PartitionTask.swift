@@ -81,7 +81,7 @@ final class PartitionTask {
         var batch = StoreBatch()
         batch.upsertRecords = changes.upserts.map { ($0.key.bytes, $0.value) }
         batch.deleteRecords = changes.deletes.map(\.bytes)
-        batch.upsertAggregates = lines.map { ($0.work, $0.line) }
+        batch.upsertAggregates = lines
         batch.offsets = offsets
         batch.counterIncrements = counterIncrements
         counterIncrements.removeAll()
