@@ -52,51 +52,55 @@ public final class JetstreamCollector: Sendable {
         let store = try CursorStore(directory: settings.stateDirectory, source: "bluesky")
         let producer = try KafkaProducer(configuration: settings.kafka, logger: logger)
         let metrics = CollectorMetrics(source: "bluesky", factory: settings.metricsFactory)
-        let summary = Mutex(StreamCollectorSummary())
+        let summary = SharedSummary()
         var failures = 0
         try await closing(producer) {
             while !shouldStop() {
-                let before = summary.withLock { $0.frames }
+                let before = summary.current.frames
                 var url = settings.url
                 if let cursor = try loadMemory(store).cursor { url += (url.contains("?") ? "&" : "?") + "cursor=\(max(0, cursor - settings.rewindMicroseconds))" }
                 do {
                     try await WebSocketClient.connect(url: url, logger: logger) { [self] inbound, _, _ in
                         var memory = try loadMemory(store)
-                        summary.withLock { $0.connections += 1 }
+                        summary.update { $0.connections += 1 }
                         metrics.requests.increment()
-                        var pending: [RawEvent] = []
-                        var lastFlush = ContinuousClock.now
-                        func flush() async throws {
-                            if !pending.isEmpty {
-                                _ = try await producer.sendAll(pending.map { router.route($0.encodedJSON(), origin: "jetstream").record })
-                                metrics.events.increment(by: pending.count)
-                                metrics.succeeded()
-                                let count = pending.count
-                                summary.withLock { $0.events += count }
+                        try await OrderedDelivery.run(producer: producer) { delivery in
+                            var pending: [RawEvent] = []
+                            var lastFlush = ContinuousClock.now
+                            func flush() async throws {
+                                let records = pending.map { router.route($0.encodedJSON(), origin: "jetstream").record }
+                                let saved = String(decoding: try JSONEncoder().encode(memory), as: UTF8.self)
+                                try await delivery.enqueue(records) {
+                                    if !records.isEmpty {
+                                        metrics.events.increment(by: records.count)
+                                        metrics.succeeded()
+                                        summary.update { $0.events += records.count }
+                                    }
+                                    try store.save(saved, of: Self.memoryKey)
+                                }
                                 pending.removeAll(keepingCapacity: true)
+                                lastFlush = .now
                             }
-                            try store.save(String(decoding: try JSONEncoder().encode(memory), as: UTF8.self), of: Self.memoryKey)
-                            lastFlush = .now
+                            for try await message in inbound.messages(maxSize: 1 << 20) {
+                                guard case .text(let text) = message else { continue }
+                                summary.update { $0.frames += 1 }
+                                do {
+                                    let events = try memory.read(Array(text.utf8), observedAt: currentTimestamp(),
+                                                                 resolve: settings.registry?.resolver).events
+                                    pending += settings.registry.map { registry in events.filter { registry.contains(doi: $0.work) } } ?? events
+                                } catch let error as CollectorError {
+                                    summary.update { $0.malformedFrames += 1 }
+                                    metrics.error(error.kind.rawValue)
+                                    logger.warning("bluesky: unreadable Jetstream message: \(error)")
+                                }
+                                if pending.count >= settings.batchEvents
+                                    || ContinuousClock.now - lastFlush >= .milliseconds(Int64(settings.batchSeconds * 1000)) {
+                                    try await flush()
+                                }
+                                if shouldStop() { break }
+                            }
+                            try await flush()
                         }
-                        for try await message in inbound.messages(maxSize: 1 << 20) {
-                            guard case .text(let text) = message else { continue }
-                            summary.withLock { $0.frames += 1 }
-                            do {
-                                let events = try memory.read(Array(text.utf8), observedAt: currentTimestamp(),
-                                                             resolve: settings.registry?.resolver).events
-                                pending += settings.registry.map { registry in events.filter { registry.contains(doi: $0.work) } } ?? events
-                            } catch let error as CollectorError {
-                                summary.withLock { $0.malformedFrames += 1 }
-                                metrics.error(error.kind.rawValue)
-                                logger.warning("bluesky: unreadable Jetstream message: \(error)")
-                            }
-                            if pending.count >= settings.batchEvents
-                                || ContinuousClock.now - lastFlush >= .milliseconds(Int64(settings.batchSeconds * 1000)) {
-                                try await flush()
-                            }
-                            if shouldStop() { break }
-                        }
-                        try await flush()
                     }
                     if settings.stopAtEnd || shouldStop() { break }
                 } catch let error as KafkaError {
@@ -106,13 +110,13 @@ public final class JetstreamCollector: Sendable {
                     logger.warning("bluesky: Jetstream connection failed: \(error)")
                     if settings.stopAtEnd { throw error }
                 }
-                failures = summary.withLock { $0.frames } > before ? 1 : failures + 1
+                failures = summary.current.frames > before ? 1 : failures + 1
                 if case .retry(let seconds) = settings.reconnect.decide(after: failures, .connectionFailed, unit: .random(in: 0..<1)) {
                     try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
                 }
             }
         }
-        return summary.withLock { $0 }
+        return summary.current
     }
 
     private func loadMemory(_ store: CursorStore) throws -> JetstreamMemory {

@@ -7,6 +7,7 @@ import Kafka
 import Logging
 import Metrics
 import NIOCore
+import Synchronization
 
 public struct StreamCollectorSettings: Sendable {
     /// The source whose raw topic receives the events.
@@ -56,6 +57,17 @@ public struct StreamCollectorSummary: Sendable, Equatable {
     public var connections = 0
 }
 
+/// A summary that a stream's reader and its delivery (`OrderedDelivery`) both update.
+final class SharedSummary: Sendable {
+    private let summary = Mutex(StreamCollectorSummary())
+
+    var current: StreamCollectorSummary { summary.withLock { $0 } }
+
+    func update(_ change: (inout StreamCollectorSummary) -> Void) {
+        summary.withLock { change(&$0) }
+    }
+}
+
 /// Follows a Server-Sent-Events stream: each frame's data becomes events (only links to DOIs make
 /// any), produced to `alm.raw.<source>`. After the broker acknowledges a batch, the id of its last
 /// frame is saved; a restart or a dropped connection resumes from it with `Last-Event-ID`. A crash
@@ -84,14 +96,14 @@ public final class StreamCollector: Sendable {
         configuration.decompression = .enabled(limit: .ratio(50))
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         let metrics = CollectorMetrics(source: settings.source, factory: settings.metricsFactory)
-        var summary = StreamCollectorSummary()
+        let summary = SharedSummary()
         var failures = 0
         try await closing(producer, client) {
             while !shouldStop() {
-                let receivedBefore = summary.frames
+                let receivedBefore = summary.current.frames
                 do {
                     try await follow(client: client, producer: producer, router: router, cursors: cursors, metrics: metrics,
-                                     summary: &summary, shouldStop: shouldStop)
+                                     summary: summary, shouldStop: shouldStop)
                     if settings.stopAtEnd || shouldStop() { break }
                     logger.info("\(settings.source): the stream ended; reconnecting")
                 } catch let error as KafkaError {
@@ -100,17 +112,17 @@ public final class StreamCollector: Sendable {
                     metrics.error("connection")
                     logger.warning("\(settings.source): stream interrupted: \(error)", metadata: ["collector.source": "\(settings.source)"])
                 }
-                failures = summary.frames > receivedBefore ? 1 : failures + 1
+                failures = summary.current.frames > receivedBefore ? 1 : failures + 1
                 if case .retry(let seconds) = settings.reconnect.decide(after: failures, .connectionFailed, unit: .random(in: 0..<1)) {
                     try? await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
                 }
             }
         }
-        return summary
+        return summary.current
     }
 
     private func follow(client: HTTPClient, producer: KafkaProducer, router: RawEventRouter, cursors: CursorStore,
-                        metrics: CollectorMetrics, summary: inout StreamCollectorSummary, shouldStop: @Sendable () -> Bool) async throws {
+                        metrics: CollectorMetrics, summary: SharedSummary, shouldStop: @Sendable () -> Bool) async throws {
         let resumeFrom = try cursors.position(of: settings.url)
         var request = HTTPClientRequest(url: settings.url)
         request.headers.add(name: "Accept", value: "text/event-stream")
@@ -120,54 +132,54 @@ public final class StreamCollector: Sendable {
         guard response.status == .ok else {
             throw CollectorRuntimeError("\(settings.url) answered HTTP \(response.status.code)")
         }
-        summary.connections += 1
+        summary.update { $0.connections += 1 }
         metrics.requests.increment()
         let start = resumeFrom.map { "from \($0)" } ?? "from now"
         logger.info("\(settings.source): following \(settings.url) \(start)")
 
-        var parser = ServerSentEventParser(lastEventID: resumeFrom)
-        var pending: [RawEvent] = []
-        var pendingCursor: String?
-        var lastFlush = ContinuousClock.now
-        func flush() async throws {
-            if !pending.isEmpty {
-                _ = try await producer.sendAll(pending.map { router.route($0.encodedJSON(), origin: settings.url).record })
-                summary.events += pending.count
-                metrics.events.increment(by: pending.count)
-                metrics.succeeded()
-                pending.removeAll(keepingCapacity: true)
-            }
-            if let cursor = pendingCursor { try cursors.save(cursor, of: settings.url) }
-            pendingCursor = nil
-            lastFlush = .now
-        }
-        for try await chunk in response.body {
-            for frame in parser.feed(chunk.readableBytesView) {
-                summary.frames += 1
+        try await OrderedDelivery.run(producer: producer) { delivery in
+            var parser = ServerSentEventParser(lastEventID: resumeFrom)
+            var pending: [RawEvent] = []
+            var pendingCursor: String?
+            var lastFlush = ContinuousClock.now
+            func read(_ frame: ServerSentEvent) {
+                summary.update { $0.frames += 1 }
                 do {
                     let context = ResponseContext(work: nil, observedAt: currentTimestamp(), resolve: settings.registry?.resolver)
                     let events = try settings.parser.events(from: Array(frame.data.utf8), context: context)
                     pending += settings.registry.map { registry in events.filter { registry.contains(doi: $0.work) } } ?? events
                 } catch {
-                    summary.malformedFrames += 1
+                    summary.update { $0.malformedFrames += 1 }
                     metrics.error(error.kind.rawValue)
                     logger.warning("\(settings.source): frame \(frame.id ?? "without id"): \(error)")
                 }
                 if let id = frame.id { pendingCursor = id }
             }
-            if pending.count >= settings.batchEvents || ContinuousClock.now - lastFlush >= .milliseconds(Int64(settings.batchSeconds * 1000)) {
-                try await flush()
+            func flush() async throws {
+                let records = pending.map { router.route($0.encodedJSON(), origin: settings.url).record }
+                let (url, cursor) = (settings.url, pendingCursor)
+                try await delivery.enqueue(records) {
+                    if !records.isEmpty {
+                        summary.update { $0.events += records.count }
+                        metrics.events.increment(by: records.count)
+                        metrics.succeeded()
+                    }
+                    if let cursor { try cursors.save(cursor, of: url) }
+                }
+                pending.removeAll(keepingCapacity: true)
+                pendingCursor = nil
+                lastFlush = .now
             }
-            if shouldStop() { break }
-        }
-        if let last = parser.finish() {
-            summary.frames += 1
-            if let events = try? settings.parser.events(from: Array(last.data.utf8), context: ResponseContext(work: nil, observedAt: currentTimestamp())) {
-                pending += events
+            for try await chunk in response.body {
+                parser.feed(chunk.readableBytesView).forEach(read)
+                if pending.count >= settings.batchEvents || ContinuousClock.now - lastFlush >= .milliseconds(Int64(settings.batchSeconds * 1000)) {
+                    try await flush()
+                }
+                if shouldStop() { break }
             }
-            if let id = last.id { pendingCursor = id }
+            if let last = parser.finish() { read(last) }
+            try await flush()
         }
-        try await flush()
     }
 }
 

@@ -13,9 +13,9 @@ import Synchronization
 import Testing
 
 /// A Jetstream post line: `rkey` of `did:plc:alm` linking each URL in a facet.
-func jetstreamPost(_ rkey: String, links: [String], at time: Int64) -> String {
+func jetstreamPost(_ rkey: String, links: [String], at time: Int64, text: String = "x") -> String {
     let facets = links.map { #"{"index":{"byteStart":0,"byteEnd":1},"features":[{"$type":"app.bsky.richtext.facet#link","uri":"\#($0)"}]}"# }
-    return #"{"did":"did:plc:alm","time_us":\#(time),"kind":"commit","commit":{"rev":"r","operation":"create","collection":"app.bsky.feed.post","rkey":"\#(rkey)","record":{"$type":"app.bsky.feed.post","createdAt":"2026-07-04T14:38:06.240Z","text":"x","facets":[\#(facets.joined(separator: ","))]},"cid":"bafy"}}"#
+    return #"{"did":"did:plc:alm","time_us":\#(time),"kind":"commit","commit":{"rev":"r","operation":"create","collection":"app.bsky.feed.post","rkey":"\#(rkey)","record":{"$type":"app.bsky.feed.post","createdAt":"2026-07-04T14:38:06.240Z","text":"\#(text)","facets":[\#(facets.joined(separator: ","))]},"cid":"bafy"}}"#
 }
 
 func jetstreamDelete(_ rkey: String, at time: Int64) -> String {
@@ -27,14 +27,17 @@ final class CursorLog: Sendable {
 }
 
 /// A Jetstream stand-in on a free port: sends `lines` (each `(time_us, text)`) after the `cursor=` the
-/// client asks for, then closes; the first connection stops after `firstConnectionLines`.
+/// client asks for, one every `interval`, then closes; the first connection stops after
+/// `firstConnectionLines`. Like a real server, it drops a client that leaves a ping unanswered for
+/// `pingPeriod`.
 func withJetstreamServer<T>(lines: [(Int64, String)], firstConnectionLines: Int,
+                            interval: Duration = .milliseconds(2), pingPeriod: Duration = .seconds(30),
                             _ body: (_ url: String, _ cursors: @Sendable () -> [Int64?]) async throws -> T) async throws -> T {
     let log = CursorLog()
     return try await withLocalApplication({ configuration, onRunning, logger in
         Application(
             router: Router(),
-            server: .http1WebSocketUpgrade { request, _, _ in
+            server: .http1WebSocketUpgrade(configuration: .init(ws: .init(autoPing: .enabled(timePeriod: pingPeriod)))) { request, _, _ in
                 let query = request.path?.split(separator: "?").dropFirst().first.map(String.init) ?? ""
                 let cursor = query.split(separator: "&").first { $0.hasPrefix("cursor=") }.flatMap { Int64($0.dropFirst(7)) }
                 let first = log.cursors.withLock { cursors in
@@ -42,10 +45,15 @@ func withJetstreamServer<T>(lines: [(Int64, String)], firstConnectionLines: Int,
                     return cursors.count == 1
                 }
                 let sending = first ? Array(lines.prefix(firstConnectionLines)) : lines.filter { $0.0 >= cursor ?? 0 }
-                return .upgrade([:]) { _, outbound, _ in
-                    for (_, text) in sending {
-                        try await outbound.write(.text(text))
-                        try await Task.sleep(for: .milliseconds(2))
+                return .upgrade([:]) { inbound, outbound, _ in
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        // The client's pongs reach the server's ping timer only while its inbound is read.
+                        group.addTask { for try await _ in inbound {} }
+                        for (_, text) in sending {
+                            try await outbound.write(.text(text))
+                            try await Task.sleep(for: interval)
+                        }
+                        group.cancelAll()
                     }
                 }
             },
@@ -87,6 +95,50 @@ struct JetstreamCollectorTests {
                     events.forEach { engine.apply($0) }
                     let counts = Dictionary(uniqueKeysWithValues: engine.allAggregates().map { ($0.work, $0.sources["bluesky"]?["discusses"] ?? 0) })
                     #expect(counts == ["10.5555/alm.1": 0, "10.5555/alm.2": 0, "10.5555/alm.3": 1])
+                }
+            }
+        }
+    }
+
+    @Test("a broker frozen while posts stream in holds up neither the reading nor the cursor: all frames are read, then delivered in order")
+    func frozenBrokerDoesNotStallTheReader() async throws {
+        let recorded = String(decoding: try Data(contentsOf: sharedDirectory.appendingPathComponent("fixtures/bluesky/jetstream-v1.jsonl")), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        let base: Int64 = 1_783_175_900_000_000
+        let lines: [(Int64, String)] = [(0, jetstreamPost("p0", links: ["https://doi.org/10.5555/alm.0"], at: 1_783_175_800_000_000))]
+            + recorded.enumerated().map { (Int64($0.offset + 1), $0.element) }
+            + [(base, jetstreamPost("p1", links: ["https://doi.org/10.5555/alm.1", "https://doi.org/10.5555/alm.2"], at: base)),
+               (base + 1_000_000, jetstreamPost("p2", links: ["https://doi.org/10.5555/alm.3"], at: base + 1_000_000))]
+        try await withPipelineBroker { broker in
+            // The server sends for about three seconds and drops a client that leaves a ping unanswered
+            // for a second, as a real one drops a reader that falls behind; the broker stays frozen for ten.
+            try await withJetstreamServer(lines: lines, firstConnectionLines: lines.count,
+                                          interval: .milliseconds(20), pingPeriod: .seconds(1)) { url, cursors in
+                try await withTemporaryDirectory { state in
+                    var settings = JetstreamCollectorSettings(kafka: KafkaConfiguration(["bootstrap.servers": broker.bootstrapServers]),
+                                                              declarations: declarations, stateDirectory: state)
+                    settings.url = url
+                    settings.stopAtEnd = true
+                    settings.batchSeconds = 0
+                    broker.pause()
+                    let thaw = Task {
+                        try await Task.sleep(for: .seconds(10))
+                        broker.resume()
+                    }
+                    let first: StreamCollectorSummary
+                    do {
+                        first = try await JetstreamCollector(settings: settings, logger: testLogger).run()
+                    } catch {
+                        broker.resume()
+                        throw error
+                    }
+                    try await thaw.value
+                    #expect(first.frames == lines.count && first.events == 4 && first.malformedFrames == 0 && first.connections == 1)
+                    let works = decoded(try await broker.readAll(topic: "alm.raw.bluesky")).map(\.work).sorted()
+                    #expect(works == ["10.5555/alm.0", "10.5555/alm.1", "10.5555/alm.2", "10.5555/alm.3"])
+
+                    _ = try await JetstreamCollector(settings: settings, logger: testLogger).run()
+                    #expect(cursors() == [nil, base + 1_000_000 - settings.rewindMicroseconds], "the cursor saved is the last post's")
                 }
             }
         }
