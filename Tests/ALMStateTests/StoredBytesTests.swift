@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import ALMCore
 @testable import ALMState
 
 /// The stored forms of values and aggregate lines give back exactly what was stored.
@@ -107,22 +108,14 @@ import Testing
 
     @Test func decodeRecordAcceptsAndRejectsAsTheReferenceOnDamagedValues() throws {
         var input = ExactnessInput(seed: 2)
-        var mismatches = Mismatches()
-        var accepted = 0, rejected = 0
-        var otherKey: [UInt8] = []
-        for _ in 0..<2000 {
-            let key = input.key()
-            let stored = StoredBytes.encodeRecord(value: input.value(key: key), key: key)
-            // The stored value itself, decoded with another key, and damaged in several ways.
-            var cases = [(stored, key), (stored, otherKey)]
-            for _ in 0..<4 { cases.append((input.damagedRecord(stored), key)) }
-            for (bytes, key) in cases {
-                let new = Outcome { try StoredBytes.decodeRecord(bytes, key: key) }
-                mismatches.check(new == Outcome { try ReferenceStoredBytes.decodeRecord(bytes, key: key) }, "decodeRecord(\(bytes), key: \(key))")
-                if case .bytes = new { accepted += 1 } else { rejected += 1 }
-            }
-            otherKey = key
-        }
+        let (mismatches, accepted, rejected) = compareDecodersOnDamagedInput(
+            &input, noKey: [UInt8](),
+            stored: { input in
+                let key = input.key()
+                return (StoredBytes.encodeRecord(value: input.value(key: key), key: key), key)
+            },
+            damaged: { $0.damagedRecord($1) },
+            decode: StoredBytes.decodeRecord, reference: ReferenceStoredBytes.decodeRecord)
         #expect(mismatches.count == 0, "\(mismatches.count) differ, the first: \(mismatches.first)")
         #expect(accepted > 1000 && rejected > 1000, "\(accepted) accepted, \(rejected) rejected")
     }
@@ -148,21 +141,14 @@ import Testing
 
     @Test func decodeAggregateAcceptsAndRejectsAsTheReferenceOnDamagedLines() throws {
         var input = ExactnessInput(seed: 4)
-        var mismatches = Mismatches()
-        var accepted = 0, rejected = 0
-        var otherWork = ""
-        for _ in 0..<2000 {
-            let work = input.work()
-            let stored = StoredBytes.encodeAggregate(line: input.line(work: work), work: work)
-            var cases = [(stored, work), (stored, otherWork)]
-            for _ in 0..<4 { cases.append((input.damagedAggregate(stored), work)) }
-            for (bytes, work) in cases {
-                let new = Outcome { try StoredBytes.decodeAggregate(bytes, work: work) }
-                mismatches.check(new == Outcome { try ReferenceStoredBytes.decodeAggregate(bytes, work: work) }, "decodeAggregate(\(bytes), work: \(work))")
-                if case .bytes = new { accepted += 1 } else { rejected += 1 }
-            }
-            otherWork = work
-        }
+        let (mismatches, accepted, rejected) = compareDecodersOnDamagedInput(
+            &input, noKey: "",
+            stored: { input in
+                let work = input.work()
+                return (StoredBytes.encodeAggregate(line: input.line(work: work), work: work), work)
+            },
+            damaged: { $0.damagedAggregate($1) },
+            decode: StoredBytes.decodeAggregate, reference: ReferenceStoredBytes.decodeAggregate)
         #expect(mismatches.count == 0, "\(mismatches.count) differ, the first: \(mismatches.first)")
         #expect(accepted > 1000 && rejected > 1000, "\(accepted) accepted, \(rejected) rejected")
     }
@@ -198,6 +184,32 @@ import Testing
 }
 
 /// What a decoder did: the bytes it returned, or the error it threw.
+/// Decodes 2 000 stored forms through both decoders: each with its own key, with the previous one's
+/// key, and damaged four ways. Returns where they differ, and how many the new decoder accepted and
+/// rejected.
+private func compareDecodersOnDamagedInput<Key>(
+    _ input: inout ExactnessInput, noKey: Key,
+    stored: (inout ExactnessInput) -> (bytes: [UInt8], key: Key),
+    damaged: (inout ExactnessInput, [UInt8]) -> [UInt8],
+    decode: ([UInt8], Key) throws -> [UInt8], reference: ([UInt8], Key) throws -> [UInt8]
+) -> (mismatches: Mismatches, accepted: Int, rejected: Int) {
+    var mismatches = Mismatches()
+    var accepted = 0, rejected = 0
+    var otherKey = noKey
+    for _ in 0..<2000 {
+        let (bytes, key) = stored(&input)
+        var cases = [(bytes, key), (bytes, otherKey)]
+        for _ in 0..<4 { cases.append((damaged(&input, bytes), key)) }
+        for (bytes, key) in cases {
+            let new = Outcome { try decode(bytes, key) }
+            mismatches.check(new == Outcome { try reference(bytes, key) }, "decode(\(bytes), key: \(key))")
+            if case .bytes = new { accepted += 1 } else { rejected += 1 }
+        }
+        otherKey = key
+    }
+    return (mismatches, accepted, rejected)
+}
+
 private enum Outcome: Equatable {
     case bytes([UInt8])
     case error(String)
@@ -311,14 +323,7 @@ private struct ExactnessInput {
 
     /// A record as the processor stores it: its state key and its compact event encoding.
     mutating func realisticRecord() -> (key: [UInt8], value: [UInt8]) {
-        func leb(_ value: Int, _ out: inout [UInt8]) {
-            var value = value
-            repeat {
-                let low = UInt8(value & 0x7F)
-                value >>= 7
-                out.append(value == 0 ? low : low | 0x80)
-            } while value != 0
-        }
+        func leb(_ value: Int, _ out: inout [UInt8]) { appendLEB128(UInt64(value), to: &out) }
         func field(_ text: String, _ out: inout [UInt8]) {
             leb(text.utf8.count, &out)
             out += text.utf8
