@@ -1,7 +1,6 @@
 import Foundation
 import Testing
 
-@testable import ALMCore
 @testable import ALMState
 
 /// The stored forms of values and aggregate lines give back exactly what was stored.
@@ -323,7 +322,15 @@ private struct ExactnessInput {
 
     /// A record as the processor stores it: its state key and its compact event encoding.
     mutating func realisticRecord() -> (key: [UInt8], value: [UInt8]) {
-        func leb(_ value: Int, _ out: inout [UInt8]) { appendLEB128(UInt64(value), to: &out) }
+        // ALMState and its tests do not depend on ALMCore, so the compact encoding's LEB128 is written here.
+        func leb(_ value: Int, _ out: inout [UInt8]) {
+            var value = value
+            repeat {
+                let low = UInt8(value & 0x7F)
+                value >>= 7
+                out.append(value == 0 ? low : low | 0x80)
+            } while value != 0
+        }
         func field(_ text: String, _ out: inout [UInt8]) {
             leb(text.utf8.count, &out)
             out += text.utf8
